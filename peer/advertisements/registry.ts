@@ -1,0 +1,486 @@
+/**
+ * The peer's advertisements: served from memory, written through to the
+ * store, loaded from it at start, and expired by lease.
+ *
+ * Leases: every advertisement written or refreshed gets a lease of
+ * `ttl + grace`. An advertisement not refreshed within that time leaves
+ * `available` (and its store entry expires at the same instant). The grace
+ * makes a refresh that arrives a little after the TTL (a reconciliation that
+ * runs late, a retry) find the advertisement still there, so a register that
+ * is refreshed on schedule never blinks out.
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+import { type Clock, systemClock } from "../../shared/clock.ts";
+import { log } from "../../shared/logging.ts";
+import type { DependencyState } from "../../shared/http/app.ts";
+import type {
+  AdvertisementItem,
+  AvailableRegisterInfo,
+  BulkAdvertiseRequest,
+  BulkAdvertiseResponse,
+  SyncStateResponse,
+} from "../../shared/contracts/advertisements.ts";
+import {
+  type Advertisement,
+  type AdvertisementKey,
+  advertisementKey,
+  type AdvertisementStore,
+  type AdvertisementWrite,
+  type FullSyncRecord,
+  sameValues,
+  type StoreBatch,
+  type StoredAdvertisement,
+} from "../store/types.ts";
+import { StoreLink } from "./store_link.ts";
+
+/** Options of {@link AdvertisementRegistry}. */
+export interface AdvertisementRegistryOptions {
+  /** How long an advertisement is promised to stay without a refresh, in ms. */
+  ttlMs: number;
+  /** Extra time a late refresh is still in time for, in ms. */
+  graceMs: number;
+  /** Time source (default: the system clock). */
+  clock?: Clock;
+  /** Logger (default: `sorcha.peer.advertisements`). */
+  logger?: Logger;
+  /** First delay before retrying an unreachable store, in ms (default 500). */
+  initialRetryDelayMs?: number;
+  /** Longest delay between retries of an unreachable store, in ms (default 30 000). */
+  maxRetryDelayMs?: number;
+}
+
+/** What a single advertise call sets. */
+export interface AdvertiseOptions {
+  /** Whether the register is public. */
+  isPublic: boolean;
+  /** New version; the known one is kept when absent. */
+  latestVersion?: number | undefined;
+  /** New docket version; the known one is kept when absent. */
+  latestDocketVersion?: number | undefined;
+}
+
+/** The outcome of a single advertise call. */
+export interface AdvertiseResult {
+  /** Whether the advertisement was new, changed, or already as asked. */
+  outcome: "added" | "updated" | "unchanged";
+  /** The advertisement and its lease. */
+  entry: StoredAdvertisement;
+  /** Whether the store took the change now. */
+  persisted: boolean;
+}
+
+/** The outcome of a withdrawal. */
+export interface WithdrawResult {
+  /** Whether a live advertisement was removed. */
+  removed: boolean;
+  /** Whether the store took the change now. */
+  persisted: boolean;
+}
+
+interface AvailableSnapshot {
+  list: AvailableRegisterInfo[];
+  json: string;
+  validUntil: number;
+}
+
+type Entry = StoredAdvertisement;
+
+/** The peer's advertisements, local and remote. */
+export class AdvertisementRegistry {
+  readonly #store: AdvertisementStore;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #ttlMs: number;
+  readonly #leaseMs: number;
+  readonly #link: StoreLink;
+  readonly #local = new Map<string, Entry>();
+  readonly #remote = new Map<string, Map<string, Entry>>();
+  /** Keys changed in memory before the store's contents were ever loaded: memory wins for them. */
+  readonly #changedBeforeLoad = new Set<string>();
+  /** A full sync arrived before the store's contents were loaded: stored local entries are stale. */
+  #localSetKnownBeforeLoad = false;
+  #loaded = false;
+  #starting: Promise<void> | undefined;
+  #started = false;
+  #lastFullSync: FullSyncRecord | undefined;
+  #fullSyncUnsaved = false;
+  #snapshot: AvailableSnapshot | undefined;
+
+  /** Creates the registry over a store; call {@link start} to load it. */
+  constructor(store: AdvertisementStore, options: AdvertisementRegistryOptions) {
+    this.#store = store;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? log("peer", "advertisements");
+    this.#ttlMs = options.ttlMs;
+    this.#leaseMs = options.ttlMs + options.graceMs;
+    this.#link = new StoreLink(store, {
+      recover: () => this.#recover(),
+      logger: this.#logger,
+      ...(options.initialRetryDelayMs ? { initialRetryDelayMs: options.initialRetryDelayMs } : {}),
+      ...(options.maxRetryDelayMs ? { maxRetryDelayMs: options.maxRetryDelayMs } : {}),
+    });
+  }
+
+  /** Loads every advertisement from the store (once). With the store unreachable, starts empty and degraded. */
+  start(): Promise<void> {
+    this.#starting ??= this.#load();
+    return this.#starting;
+  }
+
+  /** Whether {@link start} has finished. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  async #load(): Promise<void> {
+    const began = performance.now();
+    try {
+      const [stored, fullSync] = await Promise.all([
+        this.#store.loadAll(),
+        this.#store.loadFullSync(),
+      ]);
+      const now = this.#clock.now();
+      let local = 0;
+      let remote = 0;
+      for (const entry of stored) {
+        if (entry.expiresAt <= now) continue;
+        this.#set(entry);
+        if (entry.advertisement.peerId === undefined) local++;
+        else remote++;
+      }
+      this.#lastFullSync = fullSync;
+      this.#loaded = true;
+      this.#link.succeeded();
+      this.#logger.info(
+        "Loaded {local} local and {remote} remote advertisements from the {kind} store in {ms} ms",
+        { local, remote, kind: this.#store.kind, ms: Math.round(performance.now() - began) },
+      );
+    } catch (error) {
+      this.#link.failed(error, "loading advertisements at start");
+    } finally {
+      this.#invalidate();
+      this.#started = true;
+    }
+  }
+
+  /** Applies a bulk advertisement; with `fullSync` the list becomes the complete local set. */
+  async bulkAdvertise(request: BulkAdvertiseRequest): Promise<BulkAdvertiseResponse> {
+    await this.start();
+    const now = this.#clock.now();
+    const expiresAt = now + this.#leaseMs;
+    const stamp = new Date(now).toISOString();
+    const batch: StoreBatch = { put: [], remove: [] };
+    let added = 0;
+    let updated = 0;
+    let unchanged = 0;
+    let removed = 0;
+    for (const item of request.advertisements) {
+      const outcome = this.#applyLocal(item, { now, expiresAt, stamp, batch });
+      if (outcome === "added") added++;
+      else if (outcome === "updated") updated++;
+      else unchanged++;
+    }
+    if (request.fullSync) {
+      const keep = new Set(request.advertisements.map((item) => item.registerId));
+      for (const [registerId, entry] of this.#local) {
+        if (keep.has(registerId)) continue;
+        this.#local.delete(registerId);
+        batch.remove.push({ registerId });
+        if (entry.expiresAt > now) removed++;
+      }
+      if (!this.#loaded) this.#localSetKnownBeforeLoad = true;
+    }
+    const persisted = await this.#persist(batch);
+    const counts = { processed: request.advertisements.length, added, updated, removed };
+    if (request.fullSync) await this.#recordFullSync(stamp, counts, persisted);
+    return { ...counts, unchanged, persisted };
+  }
+
+  /** Advertises one local register; versions not given keep their known values. */
+  async advertise(registerId: string, options: AdvertiseOptions): Promise<AdvertiseResult> {
+    await this.start();
+    const now = this.#clock.now();
+    const existing = this.#liveLocal(registerId, now);
+    const batch: StoreBatch = { put: [], remove: [] };
+    const outcome = this.#applyLocal({
+      registerId,
+      isPublic: options.isPublic,
+      latestVersion: options.latestVersion ?? existing?.advertisement.latestVersion ?? 0,
+      latestDocketVersion: options.latestDocketVersion ??
+        existing?.advertisement.latestDocketVersion ?? 0,
+    }, { now, expiresAt: now + this.#leaseMs, stamp: new Date(now).toISOString(), batch });
+    const persisted = await this.#persist(batch);
+    return { outcome, entry: this.#local.get(registerId)!, persisted };
+  }
+
+  /** Stops advertising one local register. */
+  async withdraw(registerId: string): Promise<WithdrawResult> {
+    await this.start();
+    const entry = this.#local.get(registerId);
+    this.#local.delete(registerId);
+    // Deleted in the store even when unknown here: the store may hold it while
+    // it has not been loaded yet, and a delete of nothing is harmless.
+    const persisted = await this.#persist({ put: [], remove: [{ registerId }] });
+    return { removed: entry !== undefined && entry.expiresAt > this.#clock.now(), persisted };
+  }
+
+  /** Public registers, local and remote, one entry per register, sorted by id. */
+  available(): AvailableRegisterInfo[] {
+    return this.#available().list;
+  }
+
+  /** {@link available} as JSON text, cached until something changes or a lease ends. */
+  availableJson(): string {
+    return this.#available().json;
+  }
+
+  /** The last full sync and the counts and store state behind it. */
+  syncState(): SyncStateResponse {
+    const now = this.#clock.now();
+    let localCount = 0;
+    let publicLocalCount = 0;
+    let remoteCount = 0;
+    for (const entry of this.#local.values()) {
+      if (entry.expiresAt <= now) continue;
+      localCount++;
+      if (entry.advertisement.isPublic) publicLocalCount++;
+    }
+    for (const peer of this.#remote.values()) {
+      for (const entry of peer.values()) if (entry.expiresAt > now) remoteCount++;
+    }
+    return {
+      lastFullSync: this.#lastFullSync ?? null,
+      localCount,
+      publicLocalCount,
+      remoteCount,
+      ttlSeconds: this.#ttlMs / 1000,
+      leaseSeconds: this.#leaseMs / 1000,
+      store: this.#storeState(),
+    };
+  }
+
+  /** The store's state as `/readyz` shows it: `ok`, `degraded` (serving from memory) or `starting`. */
+  readiness(): DependencyState {
+    const store = this.#storeState();
+    return { ...store, state: store.state === "starting" ? "starting" : store.state };
+  }
+
+  /** Runs store recovery now; for tests and operators' tools. */
+  recoverStore(): Promise<void> {
+    return this.#link.recover();
+  }
+
+  /** Resolves when no store recovery is running; for tests. */
+  storeSettled(): Promise<void> {
+    return this.#link.settled();
+  }
+
+  /** Stops store retries. The store itself is closed by its owner. */
+  async close(): Promise<void> {
+    await this.#starting;
+    await this.#link.close();
+  }
+
+  #storeState(): SyncStateResponse["store"] {
+    return {
+      kind: this.#store.kind,
+      state: this.#link.state,
+      loaded: this.#loaded,
+      ...(this.#link.lastError ? { lastError: this.#link.lastError } : {}),
+    };
+  }
+
+  #liveLocal(registerId: string, now: number): Entry | undefined {
+    const entry = this.#local.get(registerId);
+    return entry && entry.expiresAt > now ? entry : undefined;
+  }
+
+  #applyLocal(
+    item: AdvertisementItem,
+    at: { now: number; expiresAt: number; stamp: string; batch: StoreBatch },
+  ): AdvertiseResult["outcome"] {
+    const existing = this.#liveLocal(item.registerId, at.now);
+    if (
+      existing && existing.advertisement.isPublic === item.isPublic &&
+      existing.advertisement.latestVersion === item.latestVersion &&
+      existing.advertisement.latestDocketVersion === item.latestDocketVersion
+    ) {
+      existing.expiresAt = at.expiresAt;
+      at.batch.put.push({ advertisement: existing.advertisement, expiresAt: at.expiresAt, valueChanged: false });
+      return "unchanged";
+    }
+    const advertisement: Advertisement = {
+      registerId: item.registerId,
+      syncState: existing?.advertisement.syncState ?? "Active",
+      latestVersion: item.latestVersion,
+      latestDocketVersion: item.latestDocketVersion,
+      isPublic: item.isPublic,
+      lastUpdated: at.stamp,
+    };
+    this.#local.set(item.registerId, { advertisement, expiresAt: at.expiresAt });
+    at.batch.put.push({ advertisement, expiresAt: at.expiresAt, valueChanged: true });
+    return existing ? "updated" : "added";
+  }
+
+  #set(entry: Entry): void {
+    const peerId = entry.advertisement.peerId;
+    if (peerId === undefined) {
+      this.#local.set(entry.advertisement.registerId, entry);
+      return;
+    }
+    let peer = this.#remote.get(peerId);
+    if (!peer) this.#remote.set(peerId, peer = new Map());
+    peer.set(entry.advertisement.registerId, entry);
+  }
+
+  #has(key: AdvertisementKey): boolean {
+    return key.peerId === undefined
+      ? this.#local.has(key.registerId)
+      : this.#remote.get(key.peerId)?.has(key.registerId) === true;
+  }
+
+  *#entries(): Iterable<Entry> {
+    yield* this.#local.values();
+    for (const peer of this.#remote.values()) yield* peer.values();
+  }
+
+  /** Writes a batch through to the store; while it is degraded, memory alone takes the change. */
+  async #persist(batch: StoreBatch): Promise<boolean> {
+    if (batch.put.length === 0 && batch.remove.length === 0) return this.#link.writable;
+    this.#invalidate();
+    this.#link.changed();
+    if (!this.#loaded) {
+      for (const item of batch.put) this.#changedBeforeLoad.add(advertisementKey(item.advertisement));
+      for (const key of batch.remove) this.#changedBeforeLoad.add(advertisementKey(key));
+    }
+    if (!this.#link.writable) return false;
+    try {
+      await this.#store.write(batch);
+      return true;
+    } catch (error) {
+      this.#link.failed(error, "writing advertisements");
+      return false;
+    }
+  }
+
+  async #recordFullSync(
+    at: string,
+    counts: FullSyncRecord["counts"],
+    persisted: boolean,
+  ): Promise<void> {
+    const record: FullSyncRecord = {
+      at,
+      counts,
+      outcome: persisted ? "persisted" : "memory-only",
+      ...(!persisted && this.#link.lastError ? { storeError: this.#link.lastError } : {}),
+    };
+    this.#lastFullSync = record;
+    this.#fullSyncUnsaved = true;
+    if (!this.#link.writable) return;
+    try {
+      await this.#store.saveFullSync(record);
+      this.#fullSyncUnsaved = false;
+    } catch (error) {
+      this.#link.failed(error, "saving the full sync record");
+    }
+  }
+
+  /** Brings the store up to date with memory (and memory with the store, if it was never loaded). */
+  async #recover(): Promise<void> {
+    const stored = await this.#store.loadAll();
+    const now = this.#clock.now();
+    if (!this.#loaded) {
+      const fullSync = await this.#store.loadFullSync();
+      let adopted = 0;
+      for (const entry of stored) {
+        const key = advertisementKey(entry.advertisement);
+        const local = entry.advertisement.peerId === undefined;
+        if (
+          entry.expiresAt <= now || this.#changedBeforeLoad.has(key) ||
+          (local && this.#localSetKnownBeforeLoad) || this.#has(entry.advertisement)
+        ) continue;
+        this.#set(entry);
+        adopted++;
+      }
+      if (!this.#lastFullSync) this.#lastFullSync = fullSync;
+      this.#loaded = true;
+      this.#changedBeforeLoad.clear();
+      this.#invalidate();
+      this.#logger.info("Merged {adopted} advertisements from the {kind} store into memory", {
+        adopted,
+        kind: this.#store.kind,
+      });
+    }
+    const storedByKey = new Map(stored.map((entry) => [advertisementKey(entry.advertisement), entry]));
+    const put: AdvertisementWrite[] = [];
+    for (const entry of this.#entries()) {
+      if (entry.expiresAt <= now) continue;
+      const key = advertisementKey(entry.advertisement);
+      const before = storedByKey.get(key);
+      storedByKey.delete(key);
+      put.push({
+        ...entry,
+        valueChanged: !before || !sameValues(before.advertisement, entry.advertisement),
+      });
+    }
+    const remove = [...storedByKey.values()].map((entry) => entry.advertisement);
+    await this.#store.write({ put, remove });
+    if (this.#fullSyncUnsaved && this.#lastFullSync) {
+      await this.#store.saveFullSync(this.#lastFullSync);
+      this.#fullSyncUnsaved = false;
+    }
+  }
+
+  #invalidate(): void {
+    this.#snapshot = undefined;
+  }
+
+  #available(): AvailableSnapshot {
+    const now = this.#clock.now();
+    if (this.#snapshot && now < this.#snapshot.validUntil) return this.#snapshot;
+    const byRegister = new Map<string, AvailableRegisterInfo>();
+    let validUntil = Number.POSITIVE_INFINITY;
+    const include = (entry: Entry, remote: boolean) => {
+      const ad = entry.advertisement;
+      if (!ad.isPublic) return;
+      validUntil = Math.min(validUntil, entry.expiresAt);
+      let info = byRegister.get(ad.registerId);
+      if (!info) {
+        info = {
+          registerId: ad.registerId,
+          peerCount: 0,
+          latestVersion: ad.latestVersion,
+          latestDocketVersion: ad.latestDocketVersion,
+          isPublic: true,
+          fullReplicaPeerCount: 0,
+          isLocal: false,
+        };
+        byRegister.set(ad.registerId, info);
+      }
+      info.latestVersion = Math.max(info.latestVersion, ad.latestVersion);
+      info.latestDocketVersion = Math.max(info.latestDocketVersion, ad.latestDocketVersion);
+      if (remote) {
+        info.peerCount++;
+        if (ad.syncState === "FullyReplicated") info.fullReplicaPeerCount++;
+      } else info.isLocal = true;
+    };
+    for (const [registerId, entry] of this.#local) {
+      if (entry.expiresAt <= now) this.#local.delete(registerId);
+      else include(entry, false);
+    }
+    for (const [peerId, peer] of this.#remote) {
+      for (const [registerId, entry] of peer) {
+        if (entry.expiresAt <= now) peer.delete(registerId);
+        else include(entry, true);
+      }
+      if (peer.size === 0) this.#remote.delete(peerId);
+    }
+    const list = [...byRegister.values()].sort((a, b) =>
+      a.registerId < b.registerId ? -1 : a.registerId > b.registerId ? 1 : 0
+    );
+    this.#snapshot = { list, json: JSON.stringify(list), validUntil };
+    return this.#snapshot;
+  }
+}

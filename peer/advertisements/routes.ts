@@ -1,0 +1,137 @@
+/**
+ * The peer's advertisement endpoints (contracts.md §2).
+ *
+ * @module
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
+import {
+  AdvertiseRegisterRequestSchema,
+  AdvertiseRegisterResponseSchema,
+  type AvailableRegisterInfo,
+  AvailableRegistersSchema,
+  BulkAdvertiseRequestSchema,
+  BulkAdvertiseResponseSchema,
+  ErrorResponseSchema,
+  RegisterIdSchema,
+  SyncStateResponseSchema,
+  WithdrawRegisterResponseSchema,
+} from "../../shared/contracts/advertisements.ts";
+import type { AdvertisementRegistry } from "./registry.ts";
+
+const json = <T>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+const errors = {
+  400: json(ErrorResponseSchema, "Malformed request; nothing was changed."),
+  401: json(ErrorResponseSchema, "API_TOKEN is set and the request carries no bearer token."),
+  403: json(ErrorResponseSchema, "The bearer token is not API_TOKEN."),
+};
+
+const RegisterParams = z.object({
+  registerId: RegisterIdSchema.openapi({ param: { name: "registerId", in: "path" } }),
+});
+
+const bulkAdvertise = createRoute({
+  method: "post",
+  path: "/api/registers/bulk-advertise",
+  tags: ["Registers"],
+  summary: "Advertise many registers at once; with fullSync, replace the local set",
+  security: [{ bearer: [] }],
+  request: {
+    body: { required: true, content: { "application/json": { schema: BulkAdvertiseRequestSchema } } },
+  },
+  responses: { 200: json(BulkAdvertiseResponseSchema, "Counts of what changed."), ...errors },
+});
+
+const available = createRoute({
+  method: "get",
+  path: "/api/registers/available",
+  tags: ["Registers"],
+  summary: "Public registers advertised here or by other peers",
+  responses: { 200: json(AvailableRegistersSchema, "One entry per register, sorted by id.") },
+});
+
+const advertise = createRoute({
+  method: "post",
+  path: "/api/registers/{registerId}/advertise",
+  tags: ["Registers"],
+  summary: "Advertise one local register (or renew its lease)",
+  security: [{ bearer: [] }],
+  request: {
+    params: RegisterParams,
+    body: {
+      required: true,
+      content: { "application/json": { schema: AdvertiseRegisterRequestSchema } },
+    },
+  },
+  responses: { 200: json(AdvertiseRegisterResponseSchema, "The advertisement."), ...errors },
+});
+
+const withdraw = createRoute({
+  method: "delete",
+  path: "/api/registers/{registerId}/advertise",
+  tags: ["Registers"],
+  summary: "Stop advertising one local register",
+  security: [{ bearer: [] }],
+  request: { params: RegisterParams },
+  responses: { 200: json(WithdrawRegisterResponseSchema, "Whether it was advertised."), ...errors },
+});
+
+const syncState = createRoute({
+  method: "get",
+  path: "/api/registers/sync-state",
+  tags: ["Registers"],
+  summary: "The last full sync (when, counts, outcome) and the store's state",
+  responses: { 200: json(SyncStateResponseSchema, "Sync state.") },
+});
+
+/** Adds the advertisement endpoints to an app. */
+export function addAdvertisementRoutes(app: HttpApp, registry: AdvertisementRegistry): void {
+  app.openapi(
+    bulkAdvertise,
+    async (c) => c.json(await registry.bulkAdvertise(c.req.valid("json")), 200),
+    rejectInvalid("Cannot bulk-advertise registers"),
+  );
+
+  app.openapi(available, async (c) => {
+    await registry.start();
+    // The cached JSON text is sent as is; its shape is AvailableRegistersSchema.
+    return c.body(registry.availableJson(), 200, {
+      "content-type": "application/json",
+    }) as unknown as ReturnType<typeof c.json<AvailableRegisterInfo[], 200>>;
+  });
+
+  app.openapi(
+    advertise,
+    async (c) => {
+      const { registerId } = c.req.valid("param");
+      const result = await registry.advertise(registerId, c.req.valid("json"));
+      return c.json({
+        outcome: result.outcome,
+        persisted: result.persisted,
+        advertisement: {
+          ...result.entry.advertisement,
+          expiresAt: new Date(result.entry.expiresAt).toISOString(),
+        },
+      }, 200);
+    },
+    rejectInvalid((c) => `Cannot advertise register "${c.req.param("registerId")}"`),
+  );
+
+  app.openapi(
+    withdraw,
+    async (c) => {
+      const { registerId } = c.req.valid("param");
+      return c.json({ registerId, ...(await registry.withdraw(registerId)) }, 200);
+    },
+    rejectInvalid((c) => `Cannot withdraw register "${c.req.param("registerId")}"`),
+  );
+
+  app.openapi(syncState, async (c) => {
+    await registry.start();
+    return c.json(registry.syncState(), 200);
+  });
+}

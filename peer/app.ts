@@ -1,0 +1,41 @@
+/**
+ * The peer's HTTP app: the shared foundation plus the peer's endpoints.
+ * Tested through `app.request()` without sockets.
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+import { createHttpApp, type HttpApp } from "../shared/http/app.ts";
+import { VERSION } from "../shared/version.ts";
+import { addAdvertisementRoutes, type AdvertisementRegistry } from "./advertisements/mod.ts";
+
+/** What the peer's app needs. */
+export interface PeerAppOptions {
+  /** The advertisements. */
+  registry: AdvertisementRegistry;
+  /** When set, state-changing endpoints need this bearer token. */
+  apiToken?: string | undefined;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes?: number;
+  /** Where unexpected errors are logged. */
+  logger?: Logger;
+}
+
+/** Creates the peer's HTTP app. */
+export function createPeerApp(options: PeerAppOptions): HttpApp {
+  const app = createHttpApp({
+    service: "peer",
+    version: VERSION,
+    description:
+      "Keeps which registers are advertised on this node and by other peers, and serves the public ones.",
+    apiToken: options.apiToken,
+    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    readiness: () => ({
+      ready: options.registry.started,
+      dependencies: { store: options.registry.readiness() },
+    }),
+  });
+  addAdvertisementRoutes(app, options.registry);
+  return app;
+}

@@ -1,0 +1,137 @@
+/**
+ * An in-memory advertisement store for unit tests: same semantics as the
+ * real adapters, a settable clock, counters of value writes and refreshes,
+ * and a switch that makes it unreachable.
+ *
+ * @module
+ */
+import { AppError } from "../../shared/errors.ts";
+import { type Clock, systemClock } from "../../shared/clock.ts";
+import {
+  type AdvertisementStore,
+  advertisementKey,
+  type FullSyncRecord,
+  type StoreBatch,
+  type StoredAdvertisement,
+  type WriteOutcome,
+} from "./types.ts";
+
+/** Options of {@link MemoryAdvertisementStore}. */
+export interface MemoryStoreOptions {
+  /** The clock deciding expiry (default: the system clock). */
+  clock?: Clock;
+}
+
+/** In-memory {@link AdvertisementStore}, for tests. */
+export class MemoryAdvertisementStore implements AdvertisementStore {
+  /** Always `memory`. */
+  readonly kind = "memory";
+  /** Number of advertisement values written. */
+  valueWrites = 0;
+  /** Number of expiry-only refreshes. */
+  refreshes = 0;
+  /** Number of `write` calls that reached the store. */
+  roundTrips = 0;
+  readonly #entries = new Map<string, StoredAdvertisement>();
+  readonly #clock: Clock;
+  readonly #listeners: (() => void)[] = [];
+  #fullSync: FullSyncRecord | undefined;
+  #reachable = true;
+
+  /** Creates an empty store. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Makes the store unreachable (every call fails) or reachable again; on
+   * return, reconnect listeners are told unless `announce` is false.
+   */
+  setReachable(reachable: boolean, options: { announce?: boolean } = {}): void {
+    const returning = reachable && !this.#reachable;
+    this.#reachable = reachable;
+    if (returning && options.announce !== false) {
+      for (const listener of this.#listeners) listener();
+    }
+  }
+
+  /** The raw entries, by key, including expired ones not yet purged; for assertions. */
+  get entries(): ReadonlyMap<string, StoredAdvertisement> {
+    return this.#entries;
+  }
+
+  /** Deletes one entry by key, as an operator might by hand. */
+  deleteKey(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  #check(): void {
+    if (!this.#reachable) throw new AppError("unavailable", "memory store is unreachable");
+  }
+
+  #live(key: string): StoredAdvertisement | undefined {
+    const entry = this.#entries.get(key);
+    if (entry && entry.expiresAt <= this.#clock.now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  loadAll(): Promise<StoredAdvertisement[]> {
+    this.#check();
+    const out: StoredAdvertisement[] = [];
+    for (const key of [...this.#entries.keys()]) {
+      const entry = this.#live(key);
+      if (entry) out.push(structuredClone(entry));
+    }
+    return Promise.resolve(out);
+  }
+
+  write(batch: StoreBatch): Promise<WriteOutcome> {
+    this.#check();
+    this.roundTrips++;
+    let restored = 0;
+    const now = this.#clock.now();
+    for (const item of batch.put) {
+      const key = advertisementKey(item.advertisement);
+      if (item.expiresAt <= now) {
+        this.#entries.delete(key);
+        continue;
+      }
+      const existing = this.#live(key);
+      if (!item.valueChanged && existing) {
+        existing.expiresAt = item.expiresAt;
+        this.refreshes++;
+        continue;
+      }
+      if (!item.valueChanged) restored++;
+      this.valueWrites++;
+      this.#entries.set(key, {
+        advertisement: structuredClone(item.advertisement),
+        expiresAt: item.expiresAt,
+      });
+    }
+    for (const key of batch.remove) this.#entries.delete(advertisementKey(key));
+    return Promise.resolve({ restored });
+  }
+
+  loadFullSync(): Promise<FullSyncRecord | undefined> {
+    this.#check();
+    return Promise.resolve(this.#fullSync && structuredClone(this.#fullSync));
+  }
+
+  saveFullSync(record: FullSyncRecord): Promise<void> {
+    this.#check();
+    this.#fullSync = structuredClone(record);
+    return Promise.resolve();
+  }
+
+  onReconnect(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

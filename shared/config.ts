@@ -1,0 +1,109 @@
+/**
+ * Configuration from environment variables, parsed once with zod.
+ *
+ * Each service's `main.ts` builds a schema from the pieces here, calls
+ * {@link parseConfig} with `Deno.env.toObject()`, and hands the typed result to
+ * the code that needs it. A bad value becomes a {@link ConfigError} whose
+ * message is one line naming the variable, the value and what is expected.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** A configuration value that cannot be used; the message is one line. */
+export class ConfigError extends Error {
+  /** Creates the error from its one-line message. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Treats an empty string as "not set", so `VAR=` falls back to the default. */
+function unsetIfEmpty(value: unknown): unknown {
+  return typeof value === "string" && value.trim() === "" ? undefined : value;
+}
+
+/** A duration in seconds (fractions allowed), greater than zero. */
+export function seconds(defaultValue: number) {
+  return z.preprocess(
+    unsetIfEmpty,
+    z.coerce.number({ message: "expected a number of seconds greater than 0, such as 30 or 0.5" })
+      .refine((n) => Number.isFinite(n) && n > 0, {
+        message: "expected a number of seconds greater than 0, such as 30 or 0.5",
+      })
+      .default(defaultValue),
+  );
+}
+
+/** A TCP port, 0 (any free port) to 65535. */
+export function port(defaultValue: number) {
+  const message = "expected a port number from 0 to 65535";
+  return z.preprocess(
+    unsetIfEmpty,
+    z.coerce.number({ message }).int({ message }).min(0, { message }).max(65535, { message })
+      .default(defaultValue),
+  );
+}
+
+/** An optional string; empty means unset. */
+export function optionalString() {
+  return z.preprocess(unsetIfEmpty, z.string().optional());
+}
+
+/** A string with a default; empty means unset. */
+export function stringWithDefault(defaultValue: string) {
+  return z.preprocess(unsetIfEmpty, z.string().default(defaultValue));
+}
+
+/** An optional URL with one of the given protocols (`redis:`, `http:` ...). */
+export function optionalUrl(protocols: readonly string[]) {
+  const expected = `expected a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`;
+  return z.preprocess(
+    unsetIfEmpty,
+    z.string().refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, { message: expected }).optional(),
+  );
+}
+
+/** Log levels accepted by `LOG_LEVEL`. */
+export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
+
+/** The variables every service reads. */
+export const commonConfigShape = {
+  HOST: stringWithDefault("127.0.0.1"),
+  LOG_LEVEL: z.preprocess(
+    unsetIfEmpty,
+    z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  ),
+  LOG_FORMAT: z.preprocess(
+    unsetIfEmpty,
+    z.enum(["pretty", "json"], { message: "expected pretty or json" }).default("pretty"),
+  ),
+  API_TOKEN: optionalString(),
+};
+
+/**
+ * Parses environment variables with a zod object schema whose keys are the
+ * variable names. Throws a {@link ConfigError} naming the first bad variable,
+ * its value and what is expected.
+ */
+export function parseConfig<T extends z.ZodType>(
+  schema: T,
+  env: Record<string, string | undefined>,
+): z.output<T> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = issue?.path.join(".") ?? "configuration";
+  const raw = issue?.path.length ? env[String(issue.path[0])] : undefined;
+  const shown = raw === undefined ? "(unset)" : JSON.stringify(raw);
+  throw new ConfigError(
+    `Invalid configuration: ${name}=${shown}: ${issue?.message ?? "invalid value"}`,
+  );
+}

@@ -1,0 +1,47 @@
+/**
+ * Bearer-token protection of the endpoints that change state.
+ *
+ * @module
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import { AppError } from "../errors.ts";
+
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+async function digest(value: string): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)),
+  );
+}
+
+/**
+ * Compares two secrets in constant time: both are hashed first, so neither
+ * their content nor their length shows in the time taken.
+ */
+export async function secretsEqual(given: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([digest(given), digest(expected)]);
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * Middleware requiring `Authorization: Bearer <token>` on POST, PUT, PATCH and
+ * DELETE requests. Reads pass freely. Without a token it lets everything pass.
+ */
+export function requireTokenForChanges(token: string | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    if (token === undefined || !STATE_CHANGING.has(c.req.method)) return await next();
+    const header = c.req.header("authorization");
+    const match = header?.match(/^Bearer\s+(.+)$/i);
+    if (!match) {
+      throw new AppError(
+        "unauthenticated",
+        `${c.req.method} ${c.req.path} needs an "Authorization: Bearer <API_TOKEN>" header`,
+      );
+    }
+    if (!(await secretsEqual(match[1]!.trim(), token))) {
+      throw new AppError("permission_denied", `${c.req.method} ${c.req.path}: the bearer token is not valid`);
+    }
+    await next();
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Serving an app until the process is told to stop (SIGINT or SIGTERM), then
+ * shutting down in order: stop taking connections, finish requests, release
+ * resources.
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+
+/** Options of {@link serveUntilSignal}. */
+export interface ServeOptions {
+  /** Bind address. */
+  host: string;
+  /** Port (0: any free port). */
+  port: number;
+  /** The service's name, for the log line. */
+  service: string;
+  /** Where the start and stop lines go. */
+  logger: Logger;
+  /** Releases the service's resources after the server has stopped. */
+  onShutdown: () => Promise<void>;
+}
+
+/** Serves `handler` and resolves once a stop signal has shut everything down. */
+export async function serveUntilSignal(
+  handler: (request: Request) => Response | Promise<Response>,
+  options: ServeOptions,
+): Promise<void> {
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  const server = Deno.serve({
+    hostname: options.host,
+    port: options.port,
+    onListen: ({ hostname, port }) => {
+      options.logger.info("{service} listening on http://{hostname}:{port}", {
+        service: options.service,
+        hostname,
+        port,
+      });
+    },
+  }, handler);
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const listeners = signals.map((signal) => {
+    const listener = () => stop(signal);
+    Deno.addSignalListener(signal, listener);
+    return [signal, listener] as const;
+  });
+  const signal = await stopped;
+  for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
+  options.logger.info("{service} stopping on {signal}", { service: options.service, signal });
+  await server.shutdown();
+  await options.onShutdown();
+  options.logger.info("{service} stopped", { service: options.service });
+}
