@@ -65,8 +65,6 @@ export function parsePeerConfig(env: Record<string, string | undefined>): PeerCo
     apiToken: raw.API_TOKEN,
     redisUrl: raw.REDIS_URL,
     ttlMs,
-    graceMs: raw.ADVERT_GRACE_SECONDS === undefined
-      ? ttlMs / 4
-      : raw.ADVERT_GRACE_SECONDS * 1000,
+    graceMs: raw.ADVERT_GRACE_SECONDS === undefined ? ttlMs / 4 : raw.ADVERT_GRACE_SECONDS * 1000,
   };
 }

@@ -13,7 +13,11 @@ import { parsePeerConfig, type PeerConfig } from "./config.ts";
 import { openAdvertisementStore } from "./store/mod.ts";
 
 async function main(config: PeerConfig): Promise<void> {
-  setupLogging({ level: config.logLevel, format: config.logFormat });
+  setupLogging({
+    level: config.logLevel,
+    format: config.logFormat,
+    color: Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR"),
+  });
   const logger = log("peer");
   const store = await openAdvertisementStore({
     ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),

@@ -7,9 +7,10 @@
  * @module
  */
 import {
-  ansiColorFormatter,
   configureSync,
+  getAnsiColorFormatter,
   getLogger,
+  getTextFormatter,
   jsonLinesFormatter,
   type Logger,
   type LogRecord,
@@ -24,6 +25,8 @@ export interface LoggingOptions {
   level: typeof LOG_LEVELS[number];
   /** `pretty` for people, `json` for collectors. */
   format: "pretty" | "json";
+  /** Colour `pretty` lines (for a terminal); plain text otherwise. */
+  color?: boolean;
   /** Where each formatted line goes; standard error by default (written synchronously, so no line is lost at exit). */
   write?: (line: string) => void;
 }
@@ -47,7 +50,11 @@ export function setupLogging(options: LoggingOptions): void {
   configureSync({
     sinks: {
       out: lineSink(
-        options.format === "json" ? jsonLinesFormatter : ansiColorFormatter,
+        options.format === "json"
+          ? jsonLinesFormatter
+          : options.color
+          ? getAnsiColorFormatter({ value: "bare" })
+          : getTextFormatter({ value: "bare" }),
         options.write ?? writeStderr,
       ),
     },

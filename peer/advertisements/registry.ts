@@ -308,7 +308,11 @@ export class AdvertisementRegistry {
       existing.advertisement.latestDocketVersion === item.latestDocketVersion
     ) {
       existing.expiresAt = at.expiresAt;
-      at.batch.put.push({ advertisement: existing.advertisement, expiresAt: at.expiresAt, valueChanged: false });
+      at.batch.put.push({
+        advertisement: existing.advertisement,
+        expiresAt: at.expiresAt,
+        valueChanged: false,
+      });
       return "unchanged";
     }
     const advertisement: Advertisement = {
@@ -352,7 +356,9 @@ export class AdvertisementRegistry {
     this.#invalidate();
     this.#link.changed();
     if (!this.#loaded) {
-      for (const item of batch.put) this.#changedBeforeLoad.add(advertisementKey(item.advertisement));
+      for (const item of batch.put) {
+        this.#changedBeforeLoad.add(advertisementKey(item.advertisement));
+      }
       for (const key of batch.remove) this.#changedBeforeLoad.add(advertisementKey(key));
     }
     if (!this.#link.writable) return false;
@@ -413,7 +419,9 @@ export class AdvertisementRegistry {
         kind: this.#store.kind,
       });
     }
-    const storedByKey = new Map(stored.map((entry) => [advertisementKey(entry.advertisement), entry]));
+    const storedByKey = new Map(
+      stored.map((entry) => [advertisementKey(entry.advertisement), entry]),
+    );
     const put: AdvertisementWrite[] = [];
     for (const entry of this.#entries()) {
       if (entry.expiresAt <= now) continue;

@@ -41,7 +41,10 @@ const bulkAdvertise = createRoute({
   summary: "Advertise many registers at once; with fullSync, replace the local set",
   security: [{ bearer: [] }],
   request: {
-    body: { required: true, content: { "application/json": { schema: BulkAdvertiseRequestSchema } } },
+    body: {
+      required: true,
+      content: { "application/json": { schema: BulkAdvertiseRequestSchema } },
+    },
   },
   responses: { 200: json(BulkAdvertiseResponseSchema, "Counts of what changed."), ...errors },
 });

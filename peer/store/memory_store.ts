@@ -8,8 +8,8 @@
 import { AppError } from "../../shared/errors.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import {
-  type AdvertisementStore,
   advertisementKey,
+  type AdvertisementStore,
   type FullSyncRecord,
   type StoreBatch,
   type StoredAdvertisement,

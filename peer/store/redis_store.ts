@@ -24,8 +24,9 @@ import { AppError } from "../../shared/errors.ts";
 import { decodeFullSyncRecord } from "./full_sync_codec.ts";
 import { log } from "../../shared/logging.ts";
 import {
-  type AdvertisementStore,
+  type Advertisement,
   advertisementKey,
+  type AdvertisementStore,
   decodeAdvertisement,
   encodeAdvertisement,
   FULL_SYNC_KEY,
@@ -84,22 +85,16 @@ end
 return missing
 `;
 
-// KEYS: advertisement keys. Returns, for each key, its value (nil when it is gone or is not a
-// string) and its PTTL.
-const LOAD_SCRIPT = `
+// KEYS: keys. Returns the PTTL of each (values come with a plain MGET: cheaper than from Lua).
+const PTTL_SCRIPT = `
 local out = {}
-for i, key in ipairs(KEYS) do
-  local value = redis.pcall('GET', key)
-  if type(value) ~= 'string' then value = false end
-  out[2 * i - 1] = value
-  out[2 * i] = redis.call('PTTL', key)
-end
+for i, key in ipairs(KEYS) do out[i] = redis.call('PTTL', key) end
 return out
 `;
 
 const PUT_COMMAND = "peerAdvertPut";
 const REFRESH_COMMAND = "peerAdvertRefresh";
-const LOAD_COMMAND = "peerAdvertLoad";
+const PTTL_COMMAND = "peerAdvertPttl";
 
 /**
  * Opens the Redis store at `url` (`redis://[user:password@]host:port[/db]`). Returns at once,
@@ -116,7 +111,7 @@ export function openRedisStore(
 /** One key to refresh, with what to write if it turns out to be missing. */
 interface RefreshPlan {
   key: string;
-  value: string;
+  advertisement: Advertisement;
   expiresAt: number;
 }
 
@@ -125,6 +120,15 @@ interface SetPlan {
   key: string;
   value: string;
   expiresAt: number;
+}
+
+/** Values and TTLs of one SCAN page's keys, as Redis sent them. */
+interface FetchedPage {
+  keys: string[];
+  values: unknown[];
+  pttls: unknown[];
+  /** When the reply arrived (PTTLs count from then). */
+  at: number;
 }
 
 /** A batch reduced to at most one operation per key. */
@@ -176,7 +180,7 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     });
     this.#client.defineCommand(PUT_COMMAND, { lua: PUT_SCRIPT });
     this.#client.defineCommand(REFRESH_COMMAND, { lua: REFRESH_SCRIPT });
-    this.#client.defineCommand(LOAD_COMMAND, { lua: LOAD_SCRIPT });
+    this.#client.defineCommand(PTTL_COMMAND, { lua: PTTL_SCRIPT });
     this.#client.on("error", (error: Error) => this.#onError(error));
     this.#client.on("close", () => this.#onClose());
     this.#client.on("ready", () => this.#onReady());
@@ -187,21 +191,32 @@ export class RedisAdvertisementStore implements AdvertisementStore {
 
   /** Whether the connection to Redis is ready for commands. */
   get connected(): boolean {
-    return this.#client.status === "ready";
+    // A socket the server has closed stops being writable before ioredis hears of the close.
+    return this.#client.status === "ready" && this.#client.stream?.writable === true;
   }
 
   /** Waits until the connection is ready; `false` when it is not within `timeoutMs`. */
   async ready(timeoutMs: number = this.#commandTimeoutMs): Promise<boolean> {
     if (this.#closed) return false;
     if (this.connected) return true;
-    const ready = new Promise<true>((resolve) => this.#client.once("ready", () => resolve(true)));
-    await withTimeout(ready, timeoutMs);
+    let onReady: (() => void) | undefined;
+    const ready = new Promise<void>((resolve) => {
+      onReady = resolve;
+      this.#client.once("ready", onReady);
+    });
+    try {
+      await withTimeout(ready, timeoutMs);
+    } finally {
+      if (onReady) this.#client.off("ready", onReady);
+    }
     return this.connected;
   }
 
   async loadAll(): Promise<StoredAdvertisement[]> {
     await this.#ensureReady("load advertisements");
-    const pages: Promise<StoredAdvertisement[]>[] = [];
+    const pages: Promise<FetchedPage>[] = [];
+    // SCAN may return a key more than once.
+    const seen = new Set<string>();
     let cursor = "0";
     try {
       do {
@@ -213,15 +228,18 @@ export class RedisAdvertisementStore implements AdvertisementStore {
           SCAN_COUNT,
         );
         cursor = next;
-        const wanted = keys.filter((key) => parseAdvertisementKey(key) !== undefined);
-        // The page is fetched while the next SCAN is on its way (ioredis pipelines both).
-        if (wanted.length > 0) pages.push(this.#loadPage(wanted));
+        const wanted: string[] = [];
+        for (const key of keys) {
+          if (seen.has(key) || parseAdvertisementKey(key) === undefined) continue;
+          seen.add(key);
+          wanted.push(key);
+        }
+        // Each page is fetched while the next SCAN is on its way (ioredis pipelines them), and
+        // decoded only at the end, so that Redis never waits for the decoding.
+        if (wanted.length > 0) pages.push(this.#fetchPage(wanted));
       } while (cursor !== "0");
-      const byKey = new Map<string, StoredAdvertisement>();
-      for (const page of await Promise.all(pages)) {
-        for (const entry of page) byKey.set(advertisementKey(entry.advertisement), entry);
-      }
-      return [...byKey.values()];
+      const fetched = await Promise.all(pages);
+      return this.#decodePages(fetched);
     } catch (error) {
       await Promise.allSettled(pages);
       throw this.#failure("loading advertisements failed", error);
@@ -312,35 +330,50 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     if (!(await withTimeout(ended, this.#commandTimeoutMs))) client.disconnect();
   }
 
-  async #loadPage(keys: string[]): Promise<StoredAdvertisement[]> {
-    const reply = await runScript(this.#client, LOAD_COMMAND, keys, []);
-    const now = Date.now();
+  /** Values (MGET) and TTLs (one script call) of some keys, in one round trip. */
+  async #fetchPage(keys: string[]): Promise<FetchedPage> {
+    const pipeline = this.#client.pipeline();
+    pipeline.mget(keys);
+    queueScript(pipeline, PTTL_COMMAND, keys, []);
+    const [values, pttls] = await this.#exec(pipeline, "loading advertisements failed");
+    return {
+      keys,
+      values: Array.isArray(values) ? values : [],
+      pttls: Array.isArray(pttls) ? pttls : [],
+      at: Date.now(),
+    };
+  }
+
+  /** The live advertisements of fetched pages; keys not holding one are skipped. */
+  #decodePages(pages: FetchedPage[]): StoredAdvertisement[] {
     const out: StoredAdvertisement[] = [];
-    if (!Array.isArray(reply)) return out;
     let withoutTtl = 0;
     let undecodable = 0;
-    keys.forEach((key, i) => {
-      const value: unknown = reply[2 * i];
-      const pttl = Number(reply[2 * i + 1]);
-      const id = parseAdvertisementKey(key);
-      if (typeof value !== "string" || !id || pttl === -2) return;
-      if (pttl < 0) {
-        // No TTL: not written by a peer (every advertisement has a lease); left alone.
-        withoutTtl++;
-        return;
+    for (const { keys, values, pttls, at } of pages) {
+      for (let i = 0; i < keys.length; i++) {
+        const value: unknown = values[i];
+        const pttl = Number(pttls[i]);
+        // Gone since the SCAN (nil, -2), or not a string (MGET gives nil for other types).
+        if (typeof value !== "string" || pttl === -2) continue;
+        if (pttl < 0) {
+          // No TTL (-1): not written by a peer, whose every advertisement has a lease. Left
+          // alone rather than loaded with an invented lease that could keep it alive forever.
+          withoutTtl++;
+          continue;
+        }
+        const id = parseAdvertisementKey(keys[i] ?? "");
+        const advertisement = decodeAdvertisement(value);
+        if (!id || !advertisement) {
+          undecodable++;
+          continue;
+        }
+        // The key is the contract: it decides which register and peer the entry is about.
+        advertisement.registerId = id.registerId;
+        if (id.peerId !== undefined) advertisement.peerId = id.peerId;
+        else if (advertisement.peerId !== undefined) delete advertisement.peerId;
+        out.push({ advertisement, expiresAt: at + pttl });
       }
-      const decoded = decodeAdvertisement(value);
-      if (!decoded) {
-        undecodable++;
-        return;
-      }
-      // The key is the contract: it decides which register and peer the entry is about.
-      const { peerId: _peerId, ...rest } = decoded;
-      const advertisement = id.peerId === undefined
-        ? { ...rest, registerId: id.registerId }
-        : { ...rest, registerId: id.registerId, peerId: id.peerId };
-      out.push({ advertisement, expiresAt: now + pttl });
-    });
+    }
     if (withoutTtl > 0 || undecodable > 0) {
       this.#logger.warn(
         "Skipped {withoutTtl} advertisement keys without a TTL and {undecodable} undecodable values in Redis at {where}",
@@ -356,7 +389,12 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     const live = missing.filter((entry) => entry.expiresAt > now);
     if (live.length === 0) return 0;
     const pipeline = this.#client.pipeline();
-    for (const chunk of chunks(live, SCRIPT_CHUNK_SIZE)) {
+    const entries = live.map((r) => ({
+      key: r.key,
+      value: encodeAdvertisement(r.advertisement),
+      expiresAt: r.expiresAt,
+    }));
+    for (const chunk of chunks(entries, SCRIPT_CHUNK_SIZE)) {
       queueScript(pipeline, PUT_COMMAND, chunk.map((r) => r.key), putArgs(chunk, "NX", now));
     }
     const replies = await this.#exec(pipeline, "restoring missing advertisements failed");
@@ -396,7 +434,9 @@ export class RedisAdvertisementStore implements AdvertisementStore {
       if (this.connected) return;
     }
     const reason = this.#lastError ? `last error: ${this.#lastError}` : this.#client.status;
-    throw this.#failure(`cannot ${what}: not connected (${reason}); reconnecting in the background`);
+    throw this.#failure(
+      `cannot ${what}: not connected (${reason}); reconnecting in the background`,
+    );
   }
 
   #failure(what: string, cause?: unknown): AppError {
@@ -455,7 +495,7 @@ export class RedisAdvertisementStore implements AdvertisementStore {
 function planBatch(batch: StoreBatch, now: number): BatchPlan {
   type Op =
     | { kind: "set"; value: string; expiresAt: number }
-    | { kind: "refresh"; value: string; expiresAt: number }
+    | { kind: "refresh"; advertisement: Advertisement; expiresAt: number }
     | { kind: "delete" };
   const ops = new Map<string, Op>();
   let restored = 0;
@@ -473,7 +513,7 @@ function planBatch(batch: StoreBatch, now: number): BatchPlan {
     } else if (previous === undefined) {
       ops.set(key, {
         kind: "refresh",
-        value: encodeAdvertisement(item.advertisement),
+        advertisement: item.advertisement,
         expiresAt: item.expiresAt,
       });
     } else if (previous.kind === "delete") {
@@ -493,7 +533,7 @@ function planBatch(batch: StoreBatch, now: number): BatchPlan {
   for (const [key, op] of ops) {
     if (op.kind === "delete") plan.deletes.push(key);
     else if (op.kind === "set") plan.sets.push({ key, value: op.value, expiresAt: op.expiresAt });
-    else plan.refreshes.push({ key, value: op.value, expiresAt: op.expiresAt });
+    else plan.refreshes.push({ key, advertisement: op.advertisement, expiresAt: op.expiresAt });
   }
   return plan;
 }
@@ -525,16 +565,6 @@ function scriptMethod(target: object, name: string): (...args: (string | number)
   return (...args) => method.apply(target, args);
 }
 
-/** Runs a script on the client; its reply. */
-function runScript(
-  client: Redis,
-  name: string,
-  keys: string[],
-  args: (string | number)[],
-): Promise<unknown> {
-  return Promise.resolve(scriptMethod(client, name)(keys.length, ...keys, ...args));
-}
-
 /** Adds a script call to a pipeline. */
 function queueScript(
   pipeline: ChainableCommander,
@@ -544,7 +574,6 @@ function queueScript(
 ): void {
   scriptMethod(pipeline, name)(keys.length, ...keys, ...args);
 }
-
 
 /** The URL without its credentials, for messages. */
 function describeUrl(url: string): string {

@@ -14,8 +14,8 @@ import { AppError } from "../../shared/errors.ts";
 import { decodeFullSyncRecord } from "./full_sync_codec.ts";
 import {
   type Advertisement,
-  type AdvertisementStore,
   advertisementKey,
+  type AdvertisementStore,
   decodeAdvertisement,
   encodeAdvertisement,
   FULL_SYNC_KEY,
@@ -226,4 +226,3 @@ function toStored(row: Record<string, SQLOutputValue>): StoredAdvertisement | un
     : { ...rest, registerId };
   return { advertisement, expiresAt: Number(expiresAt) };
 }
-

@@ -6,7 +6,13 @@
  */
 
 /** Replication states an advertisement can be in (contract names). */
-export const SYNC_STATES = ["Subscribing", "Syncing", "FullyReplicated", "Active", "Error"] as const;
+export const SYNC_STATES = [
+  "Subscribing",
+  "Syncing",
+  "FullyReplicated",
+  "Active",
+  "Error",
+] as const;
 
 /** One of {@link SYNC_STATES}. */
 export type SyncState = typeof SYNC_STATES[number];

@@ -22,7 +22,8 @@ export const RegisterIdSchema = z.string(expect("must be 32 hex characters"))
   .regex(/^[0-9a-fA-F]{32}$/, { message: "must be 32 hex characters" })
   .toLowerCase()
   .openapi({
-    description: "32 hex characters: a GUID without hyphens. Upper case is accepted and stored in lower case.",
+    description:
+      "32 hex characters: a GUID without hyphens. Upper case is accepted and stored in lower case.",
     example: "6f1c2a0e9b3d4f7a8c5e1d2b3a4f5e6d",
   });
 
@@ -36,7 +37,8 @@ const VersionSchema = z.number(expect("must be a whole number from 0"))
 export const AdvertisementItemSchema = z.object({
   registerId: RegisterIdSchema,
   isPublic: z.boolean(expect("must be true or false")).openapi({
-    description: "false keeps the advertisement private: never listed as available, never sent to other peers.",
+    description:
+      "false keeps the advertisement private: never listed as available, never sent to other peers.",
   }),
   latestVersion: VersionSchema.default(0),
   latestDocketVersion: VersionSchema.default(0),
@@ -94,7 +96,9 @@ export const AvailableRegisterInfoSchema = z.object({
   fullReplicaPeerCount: z.number().int().openapi({
     description: "Other peers holding a full replica.",
   }),
-  isLocal: z.boolean().openapi({ description: "Whether this node advertises the register itself." }),
+  isLocal: z.boolean().openapi({
+    description: "Whether this node advertises the register itself.",
+  }),
 }).openapi("AvailableRegisterInfo");
 
 /** `GET /api/registers/available` answer. */

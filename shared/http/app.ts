@@ -127,8 +127,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   );
   app.use("/api/*", requireTokenForChanges(options.apiToken));
 
-  app.get("/healthz", (c) =>
-    c.json({ status: "ok", service: options.service, version: options.version }));
+  app.get(
+    "/healthz",
+    (c) => c.json({ status: "ok", service: options.service, version: options.version }),
+  );
   app.get("/readyz", async (c) => {
     const readiness = await options.readiness();
     return c.json(

@@ -40,7 +40,10 @@ export function requireTokenForChanges(token: string | undefined): MiddlewareHan
       );
     }
     if (!(await secretsEqual(match[1]!.trim(), token))) {
-      throw new AppError("permission_denied", `${c.req.method} ${c.req.path}: the bearer token is not valid`);
+      throw new AppError(
+        "permission_denied",
+        `${c.req.method} ${c.req.path}: the bearer token is not valid`,
+      );
     }
     await next();
   };

@@ -5,9 +5,9 @@ const BULK = "/api/registers/bulk-advertise";
 const TTL = 300;
 
 async function ids(peer: Awaited<ReturnType<typeof createTestPeer>>): Promise<string[]> {
-  return (await peer.call("GET", "/api/registers/available")).body.map((r: { registerId: string }) =>
-    r.registerId
-  );
+  return (await peer.call("GET", "/api/registers/available")).body.map((
+    r: { registerId: string },
+  ) => r.registerId);
 }
 
 Deno.test("an advertisement not refreshed within its lease leaves available, in memory and store", async () => {

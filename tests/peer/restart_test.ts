@@ -15,7 +15,15 @@ Deno.test("after a restart every local and remote advertisement is served again"
   }
   await store.write({
     put: ["peer-b", "peer-c"].map((peerId) => ({
-      advertisement: { registerId: rid(2), peerId, syncState: peerId === "peer-b" ? "FullyReplicated" as const : "Syncing" as const, latestVersion: peerId === "peer-b" ? 8 : 2, latestDocketVersion: 1, isPublic: true, lastUpdated: new Date(0).toISOString() },
+      advertisement: {
+        registerId: rid(2),
+        peerId,
+        syncState: peerId === "peer-b" ? "FullyReplicated" as const : "Syncing" as const,
+        latestVersion: peerId === "peer-b" ? 8 : 2,
+        latestDocketVersion: 1,
+        isPublic: true,
+        lastUpdated: new Date(0).toISOString(),
+      },
       expiresAt: clock.now() + 60_000,
       valueChanged: true,
     })),
@@ -30,8 +38,24 @@ Deno.test("after a restart every local and remote advertisement is served again"
   assert.equal(after.body.dependencies.store.state, "ok");
   const available = (await restarted.call("GET", "/api/registers/available")).body;
   assert.deepEqual(available, [
-    { registerId: rid(1), peerCount: 0, latestVersion: 0, latestDocketVersion: 0, isPublic: true, fullReplicaPeerCount: 0, isLocal: true },
-    { registerId: rid(2), peerCount: 2, latestVersion: 8, latestDocketVersion: 1, isPublic: true, fullReplicaPeerCount: 1, isLocal: true },
+    {
+      registerId: rid(1),
+      peerCount: 0,
+      latestVersion: 0,
+      latestDocketVersion: 0,
+      isPublic: true,
+      fullReplicaPeerCount: 0,
+      isLocal: true,
+    },
+    {
+      registerId: rid(2),
+      peerCount: 2,
+      latestVersion: 8,
+      latestDocketVersion: 1,
+      isPublic: true,
+      fullReplicaPeerCount: 1,
+      isLocal: true,
+    },
   ]);
   const state = (await restarted.call("GET", "/api/registers/sync-state")).body;
   assert.equal(state.localCount, 3);

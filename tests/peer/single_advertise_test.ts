@@ -12,7 +12,10 @@ Deno.test("advertising one register adds it, then reports unchanged, then update
   assert.equal(first.body.advertisement.registerId, rid(1));
   assert.equal(first.body.advertisement.latestVersion, 4);
   assert.equal(first.body.advertisement.syncState, "Active");
-  assert.equal(first.body.advertisement.expiresAt, new Date(peer.clock.now() + 375_000).toISOString());
+  assert.equal(
+    first.body.advertisement.expiresAt,
+    new Date(peer.clock.now() + 375_000).toISOString(),
+  );
   assert.equal((await peer.call("POST", path(1), { isPublic: true })).body.outcome, "unchanged");
   assert.equal((await peer.call("POST", path(1), { isPublic: false })).body.outcome, "updated");
   assert.deepEqual((await peer.call("GET", "/api/registers/available")).body, []);

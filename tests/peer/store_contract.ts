@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import type { ManualClock } from "../../shared/clock.ts";
 import {
   type Advertisement,
-  type AdvertisementStore,
   advertisementKey,
+  type AdvertisementStore,
   type FullSyncRecord,
   parseAdvertisementKey,
   type StoredAdvertisement,
@@ -205,38 +205,46 @@ export function describeStoreContract(
     assert.deepEqual(await store.loadAll(), []);
   });
 
-  test("an entry is no longer loaded once the clock passes the end of its lease", async (fixture) => {
-    const { store } = fixture;
-    const clock = fixture.clock!;
-    const advertisement = sampleAdvertisement(1);
-    await store.write({
-      put: [{ advertisement, expiresAt: clock.now() + LEASE_MS, valueChanged: true }],
-      remove: [],
-    });
-    clock.advance(LEASE_MS - 1);
-    assert.equal((await store.loadAll()).length, 1);
-    clock.advance(1);
-    assert.deepEqual(await store.loadAll(), []);
-  }, { manualClock: true });
+  test(
+    "an entry is no longer loaded once the clock passes the end of its lease",
+    async (fixture) => {
+      const { store } = fixture;
+      const clock = fixture.clock!;
+      const advertisement = sampleAdvertisement(1);
+      await store.write({
+        put: [{ advertisement, expiresAt: clock.now() + LEASE_MS, valueChanged: true }],
+        remove: [],
+      });
+      clock.advance(LEASE_MS - 1);
+      assert.equal((await store.loadAll()).length, 1);
+      clock.advance(1);
+      assert.deepEqual(await store.loadAll(), []);
+    },
+    { manualClock: true },
+  );
 
-  test("a refresh-only write of an entry whose lease ended writes it again and reports it restored", async (fixture) => {
-    const { store } = fixture;
-    const clock = fixture.clock!;
-    const stale = sampleAdvertisement(1);
-    await store.write({
-      put: [{ advertisement: stale, expiresAt: clock.now() + LEASE_MS, valueChanged: true }],
-      remove: [],
-    });
-    clock.advance(2 * LEASE_MS);
-    const fresh = { ...stale, latestVersion: 500 };
-    const outcome = await store.write({
-      put: [{ advertisement: fresh, expiresAt: clock.now() + LEASE_MS, valueChanged: false }],
-      remove: [],
-    });
-    assert.deepEqual(outcome, { restored: 1 });
-    const [loaded] = await store.loadAll();
-    assert.deepEqual(loaded, { advertisement: fresh, expiresAt: clock.now() + LEASE_MS });
-  }, { manualClock: true });
+  test(
+    "a refresh-only write of an entry whose lease ended writes it again and reports it restored",
+    async (fixture) => {
+      const { store } = fixture;
+      const clock = fixture.clock!;
+      const stale = sampleAdvertisement(1);
+      await store.write({
+        put: [{ advertisement: stale, expiresAt: clock.now() + LEASE_MS, valueChanged: true }],
+        remove: [],
+      });
+      clock.advance(2 * LEASE_MS);
+      const fresh = { ...stale, latestVersion: 500 };
+      const outcome = await store.write({
+        put: [{ advertisement: fresh, expiresAt: clock.now() + LEASE_MS, valueChanged: false }],
+        remove: [],
+      });
+      assert.deepEqual(outcome, { restored: 1 });
+      const [loaded] = await store.loadAll();
+      assert.deepEqual(loaded, { advertisement: fresh, expiresAt: clock.now() + LEASE_MS });
+    },
+    { manualClock: true },
+  );
 
   test("10,000 puts in one write all load back", async (fixture) => {
     const { store } = fixture;
@@ -251,7 +259,10 @@ export function describeStoreContract(
     assert.equal(loaded.size, 10_000);
     for (const item of [put[0], put[1], put[4_999], put[9_998], put[9_999]]) {
       assert.ok(item);
-      assert.deepEqual(loaded.get(advertisementKey(item.advertisement))?.advertisement, item.advertisement);
+      assert.deepEqual(
+        loaded.get(advertisementKey(item.advertisement))?.advertisement,
+        item.advertisement,
+      );
     }
   });
 
@@ -276,31 +287,35 @@ export function describeStoreContract(
     assert.deepEqual(await store.loadAll(), [], "the full-sync record is not an advertisement");
   });
 
-  test("the full-sync record and the advertisements survive reopening the store", async (fixture) => {
-    const { store } = fixture;
-    const reopen = fixture.reopen!;
-    const record: FullSyncRecord = {
-      at: "2026-01-01T00:00:00.000Z",
-      counts: { processed: 1, added: 1, updated: 0, removed: 0 },
-      outcome: "persisted",
-    };
-    const advertisement = sampleAdvertisement(7, { peerId: "peer-c" });
-    const expiresAt = now(fixture) + LEASE_MS;
-    await store.write({ put: [{ advertisement, expiresAt, valueChanged: true }], remove: [] });
-    await store.saveFullSync(record);
-    await store.close();
-    const reopened = await reopen();
-    try {
-      assert.deepEqual(await reopened.loadFullSync(), record);
-      const [loaded, ...rest] = await reopened.loadAll();
-      assert.equal(rest.length, 0);
-      assert.ok(loaded);
-      assert.deepEqual(loaded.advertisement, advertisement);
-      assertExpiry(fixture, loaded.expiresAt, expiresAt);
-    } finally {
-      await reopened.close();
-    }
-  }, { persistent: true });
+  test(
+    "the full-sync record and the advertisements survive reopening the store",
+    async (fixture) => {
+      const { store } = fixture;
+      const reopen = fixture.reopen!;
+      const record: FullSyncRecord = {
+        at: "2026-01-01T00:00:00.000Z",
+        counts: { processed: 1, added: 1, updated: 0, removed: 0 },
+        outcome: "persisted",
+      };
+      const advertisement = sampleAdvertisement(7, { peerId: "peer-c" });
+      const expiresAt = now(fixture) + LEASE_MS;
+      await store.write({ put: [{ advertisement, expiresAt, valueChanged: true }], remove: [] });
+      await store.saveFullSync(record);
+      await store.close();
+      const reopened = await reopen();
+      try {
+        assert.deepEqual(await reopened.loadFullSync(), record);
+        const [loaded, ...rest] = await reopened.loadAll();
+        assert.equal(rest.length, 0);
+        assert.ok(loaded);
+        assert.deepEqual(loaded.advertisement, advertisement);
+        assertExpiry(fixture, loaded.expiresAt, expiresAt);
+      } finally {
+        await reopened.close();
+      }
+    },
+    { persistent: true },
+  );
 
   test("remote advertisements whose peer ids contain '-' and '_' load back with their peer", async (fixture) => {
     const { store } = fixture;
@@ -332,7 +347,11 @@ export function describeStoreContract(
       put: [
         // a: written, then refreshed (value kept, expiry moved).
         { advertisement: a, expiresAt: t + LEASE_MS, valueChanged: true },
-        { advertisement: { ...a, latestVersion: 7 }, expiresAt: t + 2 * LEASE_MS, valueChanged: false },
+        {
+          advertisement: { ...a, latestVersion: 7 },
+          expiresAt: t + 2 * LEASE_MS,
+          valueChanged: false,
+        },
         // b: written, deleted by a past expiry, then restored by a refresh.
         { advertisement: b, expiresAt: t + LEASE_MS, valueChanged: true },
         { advertisement: b, expiresAt: t - 1, valueChanged: true },

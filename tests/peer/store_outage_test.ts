@@ -19,8 +19,17 @@ Deno.test("while the store is down, requests succeed from memory with exact coun
     fullSync: true,
   });
   assert.equal(res.status, 200);
-  assert.deepEqual(res.body, { processed: 3, added: 1, updated: 1, removed: 1, unchanged: 1, persisted: false });
-  const ids = (await peer.call("GET", "/api/registers/available")).body.map((r: { registerId: string }) => r.registerId);
+  assert.deepEqual(res.body, {
+    processed: 3,
+    added: 1,
+    updated: 1,
+    removed: 1,
+    unchanged: 1,
+    persisted: false,
+  });
+  const ids = (await peer.call("GET", "/api/registers/available")).body.map((
+    r: { registerId: string },
+  ) => r.registerId);
   assert.deepEqual(ids, [rid(1), rid(2), rid(4)]);
   const ready = await peer.call("GET", "/readyz");
   assert.equal(ready.status, 200);
@@ -35,17 +44,27 @@ Deno.test("when the store returns, everything added, changed or removed meanwhil
   await using peer = await createTestPeer();
   await peer.call("POST", BULK, { advertisements: [item(1), item(2), item(3)] });
   peer.store.setReachable(false);
-  await peer.call("POST", BULK, { advertisements: [item(2, { latestVersion: 5 }), item(4)], fullSync: true });
+  await peer.call("POST", BULK, {
+    advertisements: [item(2, { latestVersion: 5 }), item(4)],
+    fullSync: true,
+  });
   await peer.call("POST", `/api/registers/${rid(5)}/advertise`, { isPublic: false });
   await peer.call("DELETE", `/api/registers/${rid(4)}/advertise`);
   peer.store.setReachable(true); // tells the peer it is back
   await peer.registry.recoverStore();
   assert.deepEqual(storedIds(peer.store), [rid(2), rid(5)]);
-  assert.equal(peer.store.entries.get(advertisementKey({ registerId: rid(2) }))!.advertisement.latestVersion, 5);
+  assert.equal(
+    peer.store.entries.get(advertisementKey({ registerId: rid(2) }))!.advertisement.latestVersion,
+    5,
+  );
   const ready = await peer.call("GET", "/readyz");
   assert.equal(ready.body.dependencies.store.state, "ok");
   const state = (await peer.call("GET", "/api/registers/sync-state")).body;
-  assert.equal((await peer.store.loadFullSync())?.counts.removed, 2, "the full sync record was saved");
+  assert.equal(
+    (await peer.store.loadFullSync())?.counts.removed,
+    2,
+    "the full sync record was saved",
+  );
   assert.equal(state.store.state, "ok");
 });
 
@@ -72,7 +91,15 @@ Deno.test("a store unreachable at start is merged into memory once it returns, m
   }
   await store.write({
     put: [{
-      advertisement: { registerId: rid(7), peerId: "peer-b", syncState: "Active", latestVersion: 1, latestDocketVersion: 0, isPublic: true, lastUpdated: new Date(0).toISOString() },
+      advertisement: {
+        registerId: rid(7),
+        peerId: "peer-b",
+        syncState: "Active",
+        latestVersion: 1,
+        latestDocketVersion: 0,
+        isPublic: true,
+        lastUpdated: new Date(0).toISOString(),
+      },
       expiresAt: clock.now() + 100_000,
       valueChanged: true,
     }],
@@ -88,10 +115,19 @@ Deno.test("a store unreachable at start is merged into memory once it returns, m
   await peer.call("DELETE", `/api/registers/${rid(3)}/advertise`);
   store.setReachable(true);
   await peer.registry.recoverStore();
-  const ids = (await peer.call("GET", "/api/registers/available")).body.map((r: { registerId: string }) => r.registerId);
-  assert.deepEqual(ids, [rid(1), rid(7)], "1 and the remote 7 adopted; 2 made private and 3 withdrawn meanwhile");
+  const ids = (await peer.call("GET", "/api/registers/available")).body.map((
+    r: { registerId: string },
+  ) => r.registerId);
+  assert.deepEqual(
+    ids,
+    [rid(1), rid(7)],
+    "1 and the remote 7 adopted; 2 made private and 3 withdrawn meanwhile",
+  );
   assert.deepEqual(storedIds(store), [rid(1), rid(2), rid(7)]);
-  assert.equal(store.entries.get(advertisementKey({ registerId: rid(2) }))!.advertisement.isPublic, false);
+  assert.equal(
+    store.entries.get(advertisementKey({ registerId: rid(2) }))!.advertisement.isPublic,
+    false,
+  );
 });
 
 Deno.test("a full sync made while the store was never loaded replaces the stored local set", async () => {
@@ -108,7 +144,9 @@ Deno.test("a full sync made while the store was never loaded replaces the stored
   store.setReachable(true);
   await peer.registry.recoverStore();
   assert.deepEqual(storedIds(store), [rid(3)]);
-  const ids = (await peer.call("GET", "/api/registers/available")).body.map((r: { registerId: string }) => r.registerId);
+  const ids = (await peer.call("GET", "/api/registers/available")).body.map((
+    r: { registerId: string },
+  ) => r.registerId);
   assert.deepEqual(ids, [rid(3)]);
 });
 

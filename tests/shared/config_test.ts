@@ -21,13 +21,31 @@ Deno.test("durations accept fractions of a second", () => {
 });
 
 const bad: [Record<string, string>, string][] = [
-  [{ ADVERT_TTL_SECONDS: "-5" }, 'Invalid configuration: ADVERT_TTL_SECONDS="-5": expected a number of seconds greater than 0, such as 30 or 0.5'],
-  [{ ADVERT_TTL_SECONDS: "soon" }, 'Invalid configuration: ADVERT_TTL_SECONDS="soon": expected a number of seconds greater than 0, such as 30 or 0.5'],
-  [{ PORT: "70000" }, 'Invalid configuration: PORT="70000": expected a port number from 0 to 65535'],
-  [{ REDIS_URL: "localhost:6379" }, 'Invalid configuration: REDIS_URL="localhost:6379": expected a URL starting with redis:// or rediss://'],
-  [{ LOG_LEVEL: "loud" }, 'Invalid configuration: LOG_LEVEL="loud": expected one of debug, info, warning, error'],
+  [
+    { ADVERT_TTL_SECONDS: "-5" },
+    'Invalid configuration: ADVERT_TTL_SECONDS="-5": expected a number of seconds greater than 0, such as 30 or 0.5',
+  ],
+  [
+    { ADVERT_TTL_SECONDS: "soon" },
+    'Invalid configuration: ADVERT_TTL_SECONDS="soon": expected a number of seconds greater than 0, such as 30 or 0.5',
+  ],
+  [
+    { PORT: "70000" },
+    'Invalid configuration: PORT="70000": expected a port number from 0 to 65535',
+  ],
+  [
+    { REDIS_URL: "localhost:6379" },
+    'Invalid configuration: REDIS_URL="localhost:6379": expected a URL starting with redis:// or rediss://',
+  ],
+  [
+    { LOG_LEVEL: "loud" },
+    'Invalid configuration: LOG_LEVEL="loud": expected one of debug, info, warning, error',
+  ],
   [{ LOG_FORMAT: "xml" }, 'Invalid configuration: LOG_FORMAT="xml": expected pretty or json'],
-  [{ ADVERT_GRACE_SECONDS: "-1" }, 'Invalid configuration: ADVERT_GRACE_SECONDS="-1": expected a number of seconds from 0, such as 60 or 0.5'],
+  [
+    { ADVERT_GRACE_SECONDS: "-1" },
+    'Invalid configuration: ADVERT_GRACE_SECONDS="-1": expected a number of seconds from 0, such as 60 or 0.5',
+  ],
 ];
 
 for (const [env, message] of bad) {

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { AppError, ERROR_CODES, GRPC_STATUS, HTTP_STATUS, toAppError } from "../../shared/errors.ts";
+import {
+  AppError,
+  ERROR_CODES,
+  GRPC_STATUS,
+  HTTP_STATUS,
+  toAppError,
+} from "../../shared/errors.ts";
 
 Deno.test("every error code maps to one HTTP status and one gRPC status", () => {
   for (const code of ERROR_CODES) {
@@ -12,8 +18,8 @@ Deno.test("every error code maps to one HTTP status and one gRPC status", () => 
 });
 
 Deno.test("an error's JSON body is {error: {code, message}}", () => {
-  assert.deepEqual(new AppError("not_found", "No register \"x\"").toJSON(), {
-    error: { code: "not_found", message: "No register \"x\"" },
+  assert.deepEqual(new AppError("not_found", 'No register "x"').toJSON(), {
+    error: { code: "not_found", message: 'No register "x"' },
   });
 });
 

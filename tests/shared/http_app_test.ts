@@ -14,7 +14,14 @@ Deno.test("openapi.json documents every advertisement endpoint and the bearer sc
   await using peer = await createTestPeer();
   const doc = (await peer.call("GET", "/openapi.json")).body;
   assert.equal(doc.openapi, "3.1.0");
-  for (const path of ["/api/registers/bulk-advertise", "/api/registers/available", "/api/registers/{registerId}/advertise", "/api/registers/sync-state"]) {
+  for (
+    const path of [
+      "/api/registers/bulk-advertise",
+      "/api/registers/available",
+      "/api/registers/{registerId}/advertise",
+      "/api/registers/sync-state",
+    ]
+  ) {
     assert.ok(doc.paths[path], `${path} is documented`);
   }
   assert.ok(doc.paths["/api/registers/{registerId}/advertise"].delete);
@@ -43,14 +50,18 @@ Deno.test("with API_TOKEN set, state-changing endpoints need the bearer token an
   const none = await peer.call("POST", "/api/registers/bulk-advertise", body);
   assert.equal(none.status, 401);
   assert.equal(none.body.error.code, "unauthenticated");
-  const wrong = await peer.call("POST", "/api/registers/bulk-advertise", body, { authorization: "Bearer nope" });
+  const wrong = await peer.call("POST", "/api/registers/bulk-advertise", body, {
+    authorization: "Bearer nope",
+  });
   assert.equal(wrong.status, 403);
   assert.equal(wrong.body.error.code, "permission_denied");
   const del = await peer.call("DELETE", `/api/registers/${"a".repeat(32)}/advertise`);
   assert.equal(del.status, 401);
   assert.equal(peer.store.entries.size, 0, "refused requests changed nothing");
   assert.equal((await peer.call("GET", "/api/registers/available")).status, 200);
-  const ok = await peer.call("POST", "/api/registers/bulk-advertise", body, { authorization: "Bearer s3cret" });
+  const ok = await peer.call("POST", "/api/registers/bulk-advertise", body, {
+    authorization: "Bearer s3cret",
+  });
   assert.equal(ok.status, 200);
   assert.equal(ok.body.added, 1);
 });
