@@ -13,6 +13,7 @@
  */
 import type { Logger } from "@logtape/logtape";
 import { type Clock, systemClock } from "../../shared/clock.ts";
+import { AppError } from "../../shared/errors.ts";
 import { log } from "../../shared/logging.ts";
 import type { DependencyState } from "../../shared/http/app.ts";
 import type {
@@ -87,6 +88,29 @@ interface AvailableSnapshot {
 
 type Entry = StoredAdvertisement;
 
+/**
+ * The lower-cased ids of a bulk request's items; a repeated register (ids
+ * compared case-insensitively) is an `invalid_argument` error, raised before
+ * anything changes.
+ */
+function distinctRegisterIds(items: readonly AdvertisementItem[]): Set<string> {
+  const ids = new Set<string>();
+  for (let index = 0; index < items.length; index++) {
+    const id = items[index]!.registerId.toLowerCase();
+    if (ids.has(id)) {
+      const first = items.findIndex((item) => item.registerId.toLowerCase() === id);
+      throw new AppError(
+        "invalid_argument",
+        `Cannot bulk-advertise registers: advertisements[${index}].registerId repeats advertisements[${first}].registerId "${
+          items[index]!.registerId
+        }"`,
+      );
+    }
+    ids.add(id);
+  }
+  return ids;
+}
+
 /** The peer's advertisements, local and remote. */
 export class AdvertisementRegistry {
   readonly #store: AdvertisementStore;
@@ -107,6 +131,8 @@ export class AdvertisementRegistry {
   #lastFullSync: FullSyncRecord | undefined;
   #fullSyncUnsaved = false;
   #snapshot: AvailableSnapshot | undefined;
+  /** Lease renewals sent to the store and not awaited by their request. */
+  readonly #background = new Set<Promise<boolean>>();
 
   /** Creates the registry over a store; call {@link start} to load it. */
   constructor(store: AdvertisementStore, options: AdvertisementRegistryOptions) {
@@ -176,14 +202,19 @@ export class AdvertisementRegistry {
     let updated = 0;
     let unchanged = 0;
     let removed = 0;
-    for (const item of request.advertisements) {
-      const outcome = this.#applyLocal(item, { now, expiresAt, stamp, batch });
+    const items = request.advertisements;
+    const keep = distinctRegisterIds(items);
+    for (const item of items) {
+      const registerId = item.registerId.toLowerCase();
+      const outcome = this.#applyLocal(
+        registerId === item.registerId ? item : { ...item, registerId },
+        { now, expiresAt, stamp, batch },
+      );
       if (outcome === "added") added++;
       else if (outcome === "updated") updated++;
       else unchanged++;
     }
     if (request.fullSync) {
-      const keep = new Set(request.advertisements.map((item) => item.registerId));
       for (const [registerId, entry] of this.#local) {
         if (keep.has(registerId)) continue;
         this.#local.delete(registerId);
@@ -193,14 +224,15 @@ export class AdvertisementRegistry {
       if (!this.#loaded) this.#localSetKnownBeforeLoad = true;
     }
     const persisted = await this.#persist(batch);
-    const counts = { processed: request.advertisements.length, added, updated, removed };
+    const counts = { processed: items.length, added, updated, removed };
     if (request.fullSync) await this.#recordFullSync(stamp, counts, persisted);
     return { ...counts, unchanged, persisted };
   }
 
   /** Advertises one local register; versions not given keep their known values. */
-  async advertise(registerId: string, options: AdvertiseOptions): Promise<AdvertiseResult> {
+  async advertise(id: string, options: AdvertiseOptions): Promise<AdvertiseResult> {
     await this.start();
+    const registerId = id.toLowerCase();
     const now = this.#clock.now();
     const existing = this.#liveLocal(registerId, now);
     const batch: StoreBatch = { put: [], remove: [] };
@@ -216,8 +248,9 @@ export class AdvertisementRegistry {
   }
 
   /** Stops advertising one local register. */
-  async withdraw(registerId: string): Promise<WithdrawResult> {
+  async withdraw(id: string): Promise<WithdrawResult> {
     await this.start();
+    const registerId = id.toLowerCase();
     const entry = this.#local.get(registerId);
     this.#local.delete(registerId);
     // Deleted in the store even when unknown here: the store may hold it while
@@ -272,14 +305,16 @@ export class AdvertisementRegistry {
     return this.#link.recover();
   }
 
-  /** Resolves when no store recovery is running; for tests. */
-  storeSettled(): Promise<void> {
-    return this.#link.settled();
+  /** Resolves when no store recovery or lease renewal is running; for tests. */
+  async storeSettled(): Promise<void> {
+    await Promise.all(this.#background);
+    await this.#link.settled();
   }
 
   /** Stops store retries. The store itself is closed by its owner. */
   async close(): Promise<void> {
     await this.#starting;
+    await Promise.all(this.#background);
     await this.#link.close();
   }
 
@@ -362,13 +397,24 @@ export class AdvertisementRegistry {
       for (const key of batch.remove) this.#changedBeforeLoad.add(advertisementKey(key));
     }
     if (!this.#link.writable) return false;
-    try {
-      await this.#store.write(batch);
-      return true;
-    } catch (error) {
+    const failed = (error: unknown) => {
       this.#link.failed(error, "writing advertisements");
       return false;
+    };
+    let writing: Promise<boolean>;
+    try {
+      writing = this.#store.write(batch).then(() => true, failed);
+    } catch (error) {
+      return failed(error);
     }
+    if (batch.remove.length === 0 && batch.put.every((item) => !item.valueChanged)) {
+      // Only lease renewals: sent now, in order with later writes, but not
+      // awaited. A failure marks the store degraded and recovery renews them.
+      this.#background.add(writing);
+      void writing.finally(() => this.#background.delete(writing));
+      return true;
+    }
+    return await writing;
   }
 
   async #recordFullSync(

@@ -128,7 +128,8 @@ export function addAdvertisementRoutes(app: HttpApp, registry: AdvertisementRegi
     withdraw,
     async (c) => {
       const { registerId } = c.req.valid("param");
-      return c.json({ registerId, ...(await registry.withdraw(registerId)) }, 200);
+      const result = await registry.withdraw(registerId);
+      return c.json({ registerId: registerId.toLowerCase(), ...result }, 200);
     },
     rejectInvalid((c) => `Cannot withdraw register "${c.req.param("registerId")}"`),
   );

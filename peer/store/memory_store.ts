@@ -65,8 +65,16 @@ export class MemoryAdvertisementStore implements AdvertisementStore {
     this.#entries.delete(key);
   }
 
-  #check(): void {
-    if (!this.#reachable) throw new AppError("unavailable", "memory store is unreachable");
+  /** Runs `fn` now, like a real store sending a command at once; failures come as rejections. */
+  #run<T>(fn: () => T): Promise<T> {
+    if (!this.#reachable) {
+      return Promise.reject(new AppError("unavailable", "memory store is unreachable"));
+    }
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #live(key: string): StoredAdvertisement | undefined {
@@ -79,17 +87,21 @@ export class MemoryAdvertisementStore implements AdvertisementStore {
   }
 
   loadAll(): Promise<StoredAdvertisement[]> {
-    this.#check();
-    const out: StoredAdvertisement[] = [];
-    for (const key of [...this.#entries.keys()]) {
-      const entry = this.#live(key);
-      if (entry) out.push(structuredClone(entry));
-    }
-    return Promise.resolve(out);
+    return this.#run(() => {
+      const out: StoredAdvertisement[] = [];
+      for (const key of [...this.#entries.keys()]) {
+        const entry = this.#live(key);
+        if (entry) out.push(structuredClone(entry));
+      }
+      return out;
+    });
   }
 
   write(batch: StoreBatch): Promise<WriteOutcome> {
-    this.#check();
+    return this.#run(() => this.#write(batch));
+  }
+
+  #write(batch: StoreBatch): WriteOutcome {
     this.roundTrips++;
     let restored = 0;
     const now = this.#clock.now();
@@ -113,18 +125,17 @@ export class MemoryAdvertisementStore implements AdvertisementStore {
       });
     }
     for (const key of batch.remove) this.#entries.delete(advertisementKey(key));
-    return Promise.resolve({ restored });
+    return { restored };
   }
 
   loadFullSync(): Promise<FullSyncRecord | undefined> {
-    this.#check();
-    return Promise.resolve(this.#fullSync && structuredClone(this.#fullSync));
+    return this.#run(() => this.#fullSync && structuredClone(this.#fullSync));
   }
 
   saveFullSync(record: FullSyncRecord): Promise<void> {
-    this.#check();
-    this.#fullSync = structuredClone(record);
-    return Promise.resolve();
+    return this.#run(() => {
+      this.#fullSync = structuredClone(record);
+    });
   }
 
   onReconnect(listener: () => void): void {

@@ -20,7 +20,6 @@ export const MAX_BULK_ITEMS = 100_000;
 /** A register id: 32 hex characters (a GUID without hyphens), normalised to lowercase. */
 export const RegisterIdSchema = z.string(expect("must be 32 hex characters"))
   .regex(/^[0-9a-fA-F]{32}$/, { message: "must be 32 hex characters" })
-  .toLowerCase()
   .openapi({
     description:
       "32 hex characters: a GUID without hyphens. Upper case is accepted and stored in lower case.",
@@ -48,18 +47,9 @@ export const AdvertisementItemSchema = z.object({
 export const BulkAdvertiseRequestSchema = z.object({
   advertisements: z.array(AdvertisementItemSchema, expect("must be an array"))
     .max(MAX_BULK_ITEMS, { message: `must hold at most ${MAX_BULK_ITEMS} items` })
-    .superRefine((items, ctx) => {
-      const seen = new Map<string, number>();
-      items.forEach((item, index) => {
-        const first = seen.get(item.registerId);
-        if (first !== undefined) {
-          ctx.addIssue({
-            code: "custom",
-            path: [index, "registerId"],
-            message: `repeats advertisements[${first}].registerId "${item.registerId}"`,
-          });
-        } else seen.set(item.registerId, index);
-      });
+    .openapi({
+      description:
+        "Each register at most once (ids compared case-insensitively); a repeated one is a 400.",
     }),
   fullSync: z.boolean(expect("must be true or false")).default(false).openapi({
     description:
