@@ -88,6 +88,19 @@ interface AvailableSnapshot {
 
 type Entry = StoredAdvertisement;
 
+/** Options of {@link AdvertisementRegistry.bulkAdvertise}. */
+export interface BulkOptions {
+  /** Digest of the request's body, remembered so an identical request can be renewed cheaply. */
+  digest?: string | undefined;
+}
+
+/** A bulk request applied before: its digest and the entries it left. */
+interface AppliedBulk {
+  digest: string;
+  fullSync: boolean;
+  entries: { registerId: string; entry: Entry }[];
+}
+
 /**
  * The lower-cased ids of a bulk request's items; a repeated register (ids
  * compared case-insensitively) is an `invalid_argument` error, raised before
@@ -131,6 +144,8 @@ export class AdvertisementRegistry {
   #lastFullSync: FullSyncRecord | undefined;
   #fullSyncUnsaved = false;
   #snapshot: AvailableSnapshot | undefined;
+  /** The last bulk request applied with a body digest, for {@link renewIdentical}. */
+  #lastBulk: AppliedBulk | undefined;
   /** Lease renewals sent to the store and not awaited by their request. */
   readonly #background = new Set<Promise<boolean>>();
 
@@ -192,7 +207,10 @@ export class AdvertisementRegistry {
   }
 
   /** Applies a bulk advertisement; with `fullSync` the list becomes the complete local set. */
-  async bulkAdvertise(request: BulkAdvertiseRequest): Promise<BulkAdvertiseResponse> {
+  async bulkAdvertise(
+    request: BulkAdvertiseRequest,
+    options: BulkOptions = {},
+  ): Promise<BulkAdvertiseResponse> {
     await this.start();
     const now = this.#clock.now();
     const expiresAt = now + this.#leaseMs;
@@ -223,10 +241,44 @@ export class AdvertisementRegistry {
       }
       if (!this.#loaded) this.#localSetKnownBeforeLoad = true;
     }
+    this.#lastBulk = options.digest === undefined ? undefined : {
+      digest: options.digest,
+      fullSync: request.fullSync,
+      entries: [...keep].map((registerId) => ({ registerId, entry: this.#local.get(registerId)! })),
+    };
     const persisted = await this.#persist(batch);
     const counts = { processed: items.length, added, updated, removed };
     if (request.fullSync) await this.#recordFullSync(stamp, counts, persisted);
     return { ...counts, unchanged, persisted };
+  }
+
+  /**
+   * Renews the leases of a bulk request identical to the last one applied
+   * (same body digest) when nothing it set has changed since: the answer it
+   * would get in full (everything unchanged) without parsing it again.
+   * Returns `undefined` when that cannot be shown; the caller then applies
+   * the request in full.
+   */
+  async renewIdentical(digest: string): Promise<BulkAdvertiseResponse | undefined> {
+    await this.start();
+    const last = this.#lastBulk;
+    if (last?.digest !== digest) return undefined;
+    const now = this.#clock.now();
+    if (last.fullSync && this.#local.size !== last.entries.length) return undefined;
+    for (const { registerId, entry } of last.entries) {
+      if (this.#local.get(registerId) !== entry || entry.expiresAt <= now) return undefined;
+    }
+    const expiresAt = now + this.#leaseMs;
+    const put: AdvertisementWrite[] = last.entries.map(({ entry }) => {
+      entry.expiresAt = expiresAt;
+      return { advertisement: entry.advertisement, expiresAt, valueChanged: false };
+    });
+    const persisted = await this.#persist({ put, remove: [] });
+    const counts = { processed: put.length, added: 0, updated: 0, removed: 0 };
+    if (last.fullSync) {
+      await this.#recordFullSync(new Date(now).toISOString(), counts, persisted);
+    }
+    return { ...counts, unchanged: put.length, persisted };
   }
 
   /** Advertises one local register; versions not given keep their known values. */
