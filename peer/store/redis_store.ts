@@ -20,6 +20,7 @@ import process from "node:process";
 import { connect as tlsConnect } from "node:tls";
 import type { Logger } from "@logtape/logtape";
 import { AbstractConnector, type ChainableCommander, Redis, type RedisOptions } from "ioredis";
+import { settlesWithin } from "../../shared/async.ts";
 import { AppError } from "../../shared/errors.ts";
 import { decodeFullSyncRecord } from "./full_sync_codec.ts";
 import { log } from "../../shared/logging.ts";
@@ -211,7 +212,7 @@ export class RedisAdvertisementStore implements AdvertisementStore {
       this.#client.once("ready", onReady);
     });
     try {
-      await withTimeout(ready, timeoutMs);
+      await settlesWithin(ready, timeoutMs);
     } finally {
       if (onReady) this.#client.off("ready", onReady);
     }
@@ -334,7 +335,7 @@ export class RedisAdvertisementStore implements AdvertisementStore {
       client.disconnect();
       return;
     }
-    if (!(await withTimeout(ended, this.#commandTimeoutMs))) client.disconnect();
+    if (!(await settlesWithin(ended, this.#commandTimeoutMs))) client.disconnect();
   }
 
   /** Values (MGET) and TTLs (one script call) of some keys, in one round trip. */
@@ -437,7 +438,7 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     if (this.#closed) throw this.#failure(`cannot ${what}: the store is closed`);
     if (this.connected) return;
     if (!this.#firstAttemptSettled) {
-      await withTimeout(this.#firstAttempt, this.#commandTimeoutMs);
+      await settlesWithin(this.#firstAttempt, this.#commandTimeoutMs);
       if (this.connected) return;
     }
     const reason = this.#lastError ? `last error: ${this.#lastError}` : this.#client.status;
@@ -602,19 +603,6 @@ function describeUrl(url: string): string {
     return parsed.toString().replace(/\/$/, "");
   } catch {
     return "(unparsable URL)";
-  }
-}
-
-/** Resolves `true` when `promise` settles within `ms`, `false` otherwise; the timer never outlives it. */
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

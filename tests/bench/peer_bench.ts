@@ -7,7 +7,8 @@
  */
 import { Redis } from "ioredis";
 import { startRedis } from "../fixtures/redis_server.ts";
-import { freePort, type ServiceProcess, startService } from "../fixtures/service_process.ts";
+import { freePort } from "../fixtures/ports.ts";
+import { type ServiceProcess, startService } from "../fixtures/service_process.ts";
 import { type Figure, median, report, time } from "./report.ts";
 
 const N = 10_000;
