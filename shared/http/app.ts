@@ -78,6 +78,10 @@ export function errorResponse(error: unknown, c: Context, logger?: Logger): Resp
     const status = error.status;
     const message = status === 413
       ? `Request body is larger than the limit`
+      : status === 415
+      ? `the body must be JSON sent with "Content-Type: application/json" (got ${
+        JSON.stringify(c.req.header("content-type") ?? "no Content-Type")
+      })`
       : error.message || `Request failed with status ${status}`;
     appError = new AppError(codeForHttpStatus(status), `${c.req.method} ${c.req.path}: ${message}`);
   } else {

@@ -96,6 +96,10 @@ Deno.test("bulk advertise without a JSON content type answers 415 with a JSON er
   });
   assert.equal(res.status, 415);
   assert.equal(res.body.error.code, "unsupported_media_type");
+  assert.equal(
+    res.body.error.message,
+    'POST /api/registers/bulk-advertise: the body must be JSON sent with "Content-Type: application/json" (got "text/plain")',
+  );
   assert.equal(peer.store.entries.size, 0);
 });
 
