@@ -147,6 +147,32 @@ Deno.test("a peer started while Redis is down serves, then loads Redis's adverti
   assert.equal(await redis.command("EXISTS", `peer:advert:local:${rid(8)}`), 1);
 });
 
+Deno.test("re-advertising unchanged registers renews their Redis TTL without writing values", async () => {
+  await using redis = await startRedis();
+  await using peer = await startService(PEER, { env: { REDIS_URL: redis.url } });
+  await post(peer, "/api/registers/bulk-advertise", { advertisements: FIVE, fullSync: true });
+  const key = `peer:advert:local:${rid(3)}`;
+  const value = await redis.command("GET", key);
+  await redis.command("PEXPIRE", key, "5000");
+  const setsBefore = setCalls(String(await redis.command("INFO", "commandstats")));
+  const res = await post(peer, "/api/registers/bulk-advertise", {
+    advertisements: FIVE,
+    fullSync: true,
+  });
+  assert.equal(res.body.unchanged, 5);
+  await until("the TTL is renewed", async () => Number(await redis.command("PTTL", key)) > 300_000);
+  assert.equal(await redis.command("GET", key), value, "the value was not rewritten");
+  assert.equal(
+    setCalls(String(await redis.command("INFO", "commandstats"))),
+    setsBefore + 1,
+    "only the full-sync record was set",
+  );
+});
+
+function setCalls(commandstats: string): number {
+  return Number(commandstats.match(/cmdstat_set:calls=(\d+)/)?.[1] ?? 0);
+}
+
 Deno.test("a peer given a bad setting refuses to start with one line naming it", async () => {
   const out = await runToExit(PEER, { ADVERT_TTL_SECONDS: "-1" });
   assert.equal(out.code, 1);
