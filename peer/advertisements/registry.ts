@@ -348,8 +348,7 @@ export class AdvertisementRegistry {
 
   /** The store's state as `/readyz` shows it: `ok`, `degraded` (serving from memory) or `starting`. */
   readiness(): DependencyState {
-    const store = this.#storeState();
-    return { ...store, state: store.state === "starting" ? "starting" : store.state };
+    return this.#storeState();
   }
 
   /** Runs store recovery now; for tests and operators' tools. */
