@@ -74,6 +74,8 @@ export interface AdvertiseResult {
 
 /** The outcome of a withdrawal. */
 export interface WithdrawResult {
+  /** The register, in lower case. */
+  registerId: string;
   /** Whether a live advertisement was removed. */
   removed: boolean;
   /** Whether the store took the change now. */
@@ -102,16 +104,17 @@ interface AppliedBulk {
 }
 
 /**
- * The lower-cased ids of a bulk request's items; a repeated register (ids
- * compared case-insensitively) is an `invalid_argument` error, raised before
- * anything changes.
+ * The lower-cased ids of a bulk request's items, in order; a repeated
+ * register (ids compared case-insensitively) is an `invalid_argument` error,
+ * raised before anything changes.
  */
-function distinctRegisterIds(items: readonly AdvertisementItem[]): Set<string> {
-  const ids = new Set<string>();
+function distinctRegisterIds(items: readonly AdvertisementItem[]): string[] {
+  const ids: string[] = [];
+  const seen = new Set<string>();
   for (let index = 0; index < items.length; index++) {
     const id = items[index]!.registerId.toLowerCase();
-    if (ids.has(id)) {
-      const first = items.findIndex((item) => item.registerId.toLowerCase() === id);
+    if (seen.has(id)) {
+      const first = ids.indexOf(id);
       throw new AppError(
         "invalid_argument",
         `Cannot bulk-advertise registers: advertisements[${index}].registerId repeats advertisements[${first}].registerId "${
@@ -119,7 +122,8 @@ function distinctRegisterIds(items: readonly AdvertisementItem[]): Set<string> {
         }"`,
       );
     }
-    ids.add(id);
+    seen.add(id);
+    ids.push(id);
   }
   return ids;
 }
@@ -221,9 +225,10 @@ export class AdvertisementRegistry {
     let unchanged = 0;
     let removed = 0;
     const items = request.advertisements;
-    const keep = distinctRegisterIds(items);
-    for (const item of items) {
-      const registerId = item.registerId.toLowerCase();
+    const ids = distinctRegisterIds(items);
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index]!;
+      const registerId = ids[index]!;
       const outcome = this.#applyLocal(
         registerId === item.registerId ? item : { ...item, registerId },
         { now, expiresAt, stamp, batch },
@@ -233,6 +238,7 @@ export class AdvertisementRegistry {
       else unchanged++;
     }
     if (request.fullSync) {
+      const keep = new Set(ids);
       for (const [registerId, entry] of this.#local) {
         if (keep.has(registerId)) continue;
         this.#local.delete(registerId);
@@ -244,7 +250,7 @@ export class AdvertisementRegistry {
     this.#lastBulk = options.digest === undefined ? undefined : {
       digest: options.digest,
       fullSync: request.fullSync,
-      entries: [...keep].map((registerId) => ({ registerId, entry: this.#local.get(registerId)! })),
+      entries: ids.map((registerId) => ({ registerId, entry: this.#local.get(registerId)! })),
     };
     const persisted = await this.#persist(batch);
     const counts = { processed: items.length, added, updated, removed };
@@ -308,7 +314,11 @@ export class AdvertisementRegistry {
     // Deleted in the store even when unknown here: the store may hold it while
     // it has not been loaded yet, and a delete of nothing is harmless.
     const persisted = await this.#persist({ put: [], remove: [{ registerId }] });
-    return { removed: entry !== undefined && entry.expiresAt > this.#clock.now(), persisted };
+    return {
+      registerId,
+      removed: entry !== undefined && entry.expiresAt > this.#clock.now(),
+      persisted,
+    };
   }
 
   /** Public registers, local and remote, one entry per register, sorted by id. */

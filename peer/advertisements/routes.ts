@@ -152,9 +152,7 @@ export function addAdvertisementRoutes(app: HttpApp, registry: AdvertisementRegi
   app.openapi(
     withdraw,
     async (c) => {
-      const { registerId } = c.req.valid("param");
-      const result = await registry.withdraw(registerId);
-      return c.json({ registerId: registerId.toLowerCase(), ...result }, 200);
+      return c.json(await registry.withdraw(c.req.valid("param").registerId), 200);
     },
     rejectInvalid((c) => `Cannot withdraw register "${c.req.param("registerId")}"`),
   );

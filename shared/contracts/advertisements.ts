@@ -17,7 +17,7 @@ function expect(message: string) {
 /** Most items one bulk request may carry. */
 export const MAX_BULK_ITEMS = 100_000;
 
-/** A register id: 32 hex characters (a GUID without hyphens), normalised to lowercase. */
+/** A register id: 32 hex characters (a GUID without hyphens); the peer lower-cases it. */
 export const RegisterIdSchema = z.string(expect("must be 32 hex characters"))
   .regex(/^[0-9a-fA-F]{32}$/, { message: "must be 32 hex characters" })
   .openapi({

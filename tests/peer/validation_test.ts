@@ -57,6 +57,12 @@ const badBulkBodies: [string, unknown, RegExp][] = [
     { advertisements: [item(1), item(2), item(1)] },
     /advertisements\[2\]\.registerId repeats advertisements\[0\]\.registerId/,
   ],
+  ["a register id repeated in another case", {
+    advertisements: [item(10), {
+      registerId: rid(10).toUpperCase(),
+      isPublic: true,
+    }],
+  }, /advertisements\[1\]\.registerId repeats advertisements\[0\]\.registerId/],
   ["a good item before a bad one", {
     advertisements: [item(5), { registerId: "nope", isPublic: true }],
     fullSync: true,
