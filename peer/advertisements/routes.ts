@@ -5,6 +5,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
+import { changeErrors, json } from "../../shared/http/openapi.ts";
 import {
   AdvertiseRegisterRequestSchema,
   AdvertiseRegisterResponseSchema,
@@ -12,23 +13,13 @@ import {
   AvailableRegistersSchema,
   BulkAdvertiseRequestSchema,
   BulkAdvertiseResponseSchema,
-  ErrorResponseSchema,
   RegisterIdSchema,
   SyncStateResponseSchema,
   WithdrawRegisterResponseSchema,
 } from "../../shared/contracts/advertisements.ts";
 import type { AdvertisementRegistry } from "./registry.ts";
 
-const json = <T>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
-const errors = {
-  400: json(ErrorResponseSchema, "Malformed request; nothing was changed."),
-  401: json(ErrorResponseSchema, "API_TOKEN is set and the request carries no bearer token."),
-  403: json(ErrorResponseSchema, "The bearer token is not API_TOKEN."),
-};
+const errors = changeErrors;
 
 const RegisterParams = z.object({
   registerId: RegisterIdSchema.openapi({ param: { name: "registerId", in: "path" } }),

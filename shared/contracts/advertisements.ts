@@ -184,6 +184,8 @@ export type BulkAdvertiseResponse = z.output<typeof BulkAdvertiseResponseSchema>
 export type AvailableRegisterInfo = z.output<typeof AvailableRegisterInfoSchema>;
 /** Single advertise body. */
 export type AdvertiseRegisterRequest = z.output<typeof AdvertiseRegisterRequestSchema>;
+/** Single advertise body as sent (versions optional). */
+export type AdvertiseRegisterInput = z.input<typeof AdvertiseRegisterRequestSchema>;
 /** Single advertise answer. */
 export type AdvertiseRegisterResponse = z.output<typeof AdvertiseRegisterResponseSchema>;
 /** Withdraw answer. */

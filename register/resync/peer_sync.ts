@@ -1,0 +1,375 @@
+/**
+ * Keeping the peer's local advertisements equal to the registers' truth.
+ *
+ * - Immediate notification: a created, changed or deleted register is sent to
+ *   the peer at once (advertise or withdraw). A failure is logged and starts
+ *   the retry loop; it never fails the user's request.
+ * - Full sync: every register with `advertise: true` (sorted by id, with its
+ *   real `isPublic` and versions) sent as one `fullSync` bulk request, so the
+ *   peer removes what is missing only once it knows the whole set.
+ * - Startup push and retry loop: full syncs with exponential backoff (1 s
+ *   doubling up to the ceiling, with jitter) until one succeeds or the
+ *   service stops.
+ * - Periodic reconciliation: a full sync every interval (Deno.cron or a
+ *   timer, with jitter). An unchanged set produces the same request body, which
+ *   the peer answers with counts 0/0/0 and renewed leases, rewriting nothing.
+ *
+ * Every call to the peer goes through one queue, so two never overlap and a
+ * withdrawal always reaches the peer after any full sync that read the
+ * register before it was deleted.
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+import { type Backoff, createBackoff } from "../../shared/backoff.ts";
+import type { PeerClient } from "../../shared/client/peer_client.ts";
+import { type Clock, systemClock } from "../../shared/clock.ts";
+import type { BulkAdvertiseResponse } from "../../shared/contracts/advertisements.ts";
+import type { ResyncStatus } from "../../shared/contracts/registers.ts";
+import { AppError, toAppError } from "../../shared/errors.ts";
+import type { Periodic, Scheduler } from "../../shared/schedule.ts";
+import type { Register, RegisterStore } from "../store/types.ts";
+
+/** What started a full sync. */
+export type SyncTrigger = "startup" | "interval" | "manual" | "retry";
+
+/** Options of {@link PeerSync}. */
+export interface PeerSyncOptions {
+  /** Waits and repetitions. */
+  scheduler: Scheduler;
+  /** Reconciliation interval in ms. */
+  intervalMs: number;
+  /** Ceiling of the retry backoff in ms. */
+  retryMaxMs: number;
+  /** Jitter of retry delays as a fraction (default 0.2; tests use 0). */
+  retryJitter?: number;
+  /** How long a full sync may take before it counts as failed, in ms (default 30 000). */
+  pushTimeoutMs?: number;
+  /** How long a user's request waits for its notification, in ms (default 2000); it goes on after. */
+  notifyWaitMs?: number;
+  /** The clock (default: the system clock). */
+  clock?: Clock;
+  /** Where sync events are logged. */
+  logger: Logger;
+}
+
+/** The outcome of one full sync. */
+interface Attempt {
+  trigger: SyncTrigger;
+  finishedAt: number;
+  durationMs: number;
+  registerCount: number | null;
+  error: AppError | undefined;
+  result: BulkAdvertiseResponse | undefined;
+}
+
+/** Pushes the registers' truth to the peer; see the module documentation. */
+export class PeerSync {
+  readonly #store: RegisterStore;
+  readonly #peer: PeerClient;
+  readonly #options: PeerSyncOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #stop = new AbortController();
+  /** The tail of the queue of peer calls. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** A queued manual sync not yet started, which later requests join. */
+  #queuedManual: Promise<BulkAdvertiseResponse> | undefined;
+  #running = false;
+  #retryLoop: Promise<void> | undefined;
+  #retryDueAt: number | undefined;
+  /** Wakes the retry loop's wait when another sync succeeded meanwhile. */
+  #wake: AbortController | undefined;
+  #periodic: Periodic | undefined;
+  #last: Attempt | undefined;
+  #lastSuccess: Attempt | undefined;
+  #consecutiveFailures = 0;
+  /** Notifications still under way (for close). */
+  readonly #pending = new Set<Promise<unknown>>();
+
+  /** Creates the sync; nothing is sent before {@link PeerSync.start}. */
+  constructor(store: RegisterStore, peer: PeerClient, options: PeerSyncOptions) {
+    this.#store = store;
+    this.#peer = peer;
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger;
+  }
+
+  /** Starts the startup push (retried until it succeeds) and the periodic reconciliation. */
+  start(): void {
+    if (this.#periodic || this.#stop.signal.aborted) return;
+    this.#periodic = this.#options.scheduler.every(
+      "sorcha-register-resync",
+      this.#options.intervalMs,
+      () => this.#onInterval(),
+      { signal: this.#stop.signal },
+    );
+    this.#log.info("Reconciliation with the peer at {peerUrl}: {schedule}", {
+      peerUrl: this.#peer.baseUrl,
+      schedule: this.#periodic.schedule,
+    });
+    this.#startRetrying("startup", false);
+  }
+
+  /** Whether a full sync has succeeded since the start. */
+  get synced(): boolean {
+    return this.#lastSuccess !== undefined;
+  }
+
+  /**
+   * Tells the peer about one register's change: `before` is undefined for a
+   * creation, `after` for a deletion. Waits at most `notifyWaitMs` (the call
+   * goes on in the background) and never throws: a failure is logged and
+   * healed by the retry loop.
+   */
+  async notify(before: Register | undefined, after: Register | undefined): Promise<void> {
+    const call = this.#notificationFor(before, after);
+    if (!call || this.#stop.signal.aborted) return;
+    const done = this.#enqueue(async () => {
+      try {
+        await call();
+      } catch (error) {
+        const appError = toAppError(error, "unavailable");
+        this.#log.warn("Could not tell the peer about register {registerId}: {error}", {
+          registerId: (after ?? before)!.id,
+          error: appError.message,
+        });
+        this.#startRetrying("retry", true);
+      }
+    });
+    this.#pending.add(done);
+    void done.finally(() => this.#pending.delete(done));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      done,
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, this.#options.notifyWaitMs ?? 2000);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Runs one full sync now (after any call under way) and returns the peer's
+   * counts. Requests made while one is queued share it. On failure the retry
+   * loop starts and the error is thrown.
+   */
+  syncNow(): Promise<BulkAdvertiseResponse> {
+    if (this.#stop.signal.aborted) {
+      return Promise.reject(new AppError("unavailable", "The register service is stopping"));
+    }
+    if (this.#queuedManual) return this.#queuedManual;
+    const run = this.#enqueue(async () => {
+      this.#queuedManual = undefined;
+      const attempt = await this.#fullSync("manual");
+      if (attempt.error) {
+        this.#startRetrying("retry", true);
+        throw attempt.error;
+      }
+      return attempt.result!;
+    });
+    this.#queuedManual = run;
+    return run;
+  }
+
+  /** The state `GET /api/resync/status` shows. */
+  status(): ResyncStatus {
+    const last = this.#last;
+    const iso = (ms: number | undefined) => ms === undefined ? null : new Date(ms).toISOString();
+    const retrying = this.#retryLoop !== undefined;
+    return {
+      peerUrl: this.#peer.baseUrl,
+      intervalSeconds: this.#options.intervalMs / 1000,
+      schedule: this.#periodic?.schedule ?? "not started",
+      running: this.#running,
+      retrying,
+      lastSyncAt: iso(last?.finishedAt),
+      lastStatus: !last ? "never" : last.error ? "failed" : "succeeded",
+      lastTrigger: last?.trigger ?? null,
+      lastDurationMs: last ? Math.round(last.durationMs) : null,
+      registerCount: last?.registerCount ?? null,
+      lastError: last?.error?.message ?? null,
+      lastResult: this.#lastSuccess?.result ?? null,
+      lastSuccessAt: iso(this.#lastSuccess?.finishedAt),
+      consecutiveFailures: this.#consecutiveFailures,
+      nextDueAt: iso(retrying ? this.#retryDueAt : this.#periodic?.nextRunAt()),
+    };
+  }
+
+  /** The peer link's state for `/readyz`. */
+  readiness(): { state: "ok" | "degraded" | "starting"; url: string; lastError?: string } {
+    const url = this.#peer.baseUrl;
+    if (!this.#last) return { state: "starting", url };
+    if (this.#consecutiveFailures === 0) return { state: "ok", url };
+    return { state: "degraded", url, lastError: this.#last.error?.message ?? "" };
+  }
+
+  /** Stops retries and repetitions and waits for the call under way. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    this.#wake?.abort();
+    await Promise.allSettled([this.#queue, this.#retryLoop, ...this.#pending]);
+  }
+
+  /** The peer call a register change needs, or undefined when the peer need not know. */
+  #notificationFor(
+    before: Register | undefined,
+    after: Register | undefined,
+  ): (() => Promise<unknown>) | undefined {
+    const id = (after ?? before)!.id;
+    const signal = this.#stop.signal;
+    if (after?.advertise) {
+      const same = before?.advertise && before.isPublic === after.isPublic &&
+        before.latestVersion === after.latestVersion &&
+        before.latestDocketVersion === after.latestDocketVersion;
+      if (same) return undefined;
+      return () =>
+        this.#peer.advertise(id, {
+          isPublic: after.isPublic,
+          latestVersion: after.latestVersion,
+          latestDocketVersion: after.latestDocketVersion,
+        }, { signal });
+    }
+    if (before?.advertise) return () => this.#peer.withdraw(id, { signal });
+    return undefined;
+  }
+
+  /** Runs `task` after every call queued before it. */
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #onInterval(): Promise<void> {
+    if (this.#retryLoop || this.#running) {
+      this.#log.debug("Reconciliation skipped: a sync with the peer is already under way");
+      return;
+    }
+    const attempt = await this.#enqueue(() => this.#fullSync("interval"));
+    if (attempt.error) this.#startRetrying("retry", true);
+  }
+
+  /** Starts the retry loop unless it runs; `waitFirst` when an attempt has just failed. */
+  #startRetrying(trigger: SyncTrigger, waitFirst: boolean): void {
+    if (this.#retryLoop || this.#stop.signal.aborted) return;
+    this.#retryLoop = this.#retryUntilSynced(trigger, waitFirst).finally(() => {
+      this.#retryLoop = undefined;
+      this.#retryDueAt = undefined;
+    });
+  }
+
+  async #retryUntilSynced(firstTrigger: SyncTrigger, waitFirst: boolean): Promise<void> {
+    let backoff: Backoff = createBackoff({
+      maxMs: this.#options.retryMaxMs,
+      ...(this.#options.retryJitter !== undefined ? { jitter: this.#options.retryJitter } : {}),
+    });
+    let trigger = firstTrigger;
+    let wait = waitFirst;
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      if (wait) {
+        const since = this.#lastSuccess;
+        this.#retryDueAt = this.#clock.now() + backoff.delayMs;
+        this.#log.info("Next full sync with the peer in {seconds} s", {
+          seconds: Math.round(backoff.delayMs / 100) / 10,
+        });
+        this.#wake = new AbortController();
+        await this.#options.scheduler.sleep(
+          backoff.delayMs,
+          AbortSignal.any([signal, this.#wake.signal]),
+        );
+        this.#wake = undefined;
+        backoff = backoff.next();
+        if (signal.aborted || this.#lastSuccess !== since) return;
+      }
+      wait = true;
+      this.#retryDueAt = undefined;
+      const attempt = await this.#enqueue(() => this.#fullSync(trigger));
+      if (!attempt.error) return;
+      trigger = "retry";
+    }
+  }
+
+  /** One full sync: read every advertised register, send them as one full-sync request. */
+  async #fullSync(trigger: SyncTrigger): Promise<Attempt> {
+    const started = performance.now();
+    this.#running = true;
+    let registerCount: number | null = null;
+    let result: BulkAdvertiseResponse | undefined;
+    let error: AppError | undefined;
+    try {
+      const registers = await this.#store.listAdvertised();
+      registerCount = registers.length;
+      result = await this.#peer.bulkAdvertise(fullSyncBody(registers), {
+        signal: this.#stop.signal,
+        timeoutMs: this.#options.pushTimeoutMs ?? 30_000,
+      });
+    } catch (caught) {
+      error = this.#stop.signal.aborted
+        ? new AppError("unavailable", "Full sync cancelled: the register service is stopping")
+        : toAppError(caught, "unavailable");
+    } finally {
+      this.#running = false;
+    }
+    const attempt: Attempt = {
+      trigger,
+      finishedAt: this.#clock.now(),
+      durationMs: performance.now() - started,
+      registerCount,
+      error,
+      result,
+    };
+    this.#record(attempt);
+    return attempt;
+  }
+
+  #record(attempt: Attempt): void {
+    this.#last = attempt;
+    if (attempt.error) {
+      this.#consecutiveFailures++;
+      this.#log.warn("Full sync with the peer failed ({trigger}, attempt {failures}): {error}", {
+        trigger: attempt.trigger,
+        failures: this.#consecutiveFailures,
+        error: attempt.error.message,
+      });
+      return;
+    }
+    this.#consecutiveFailures = 0;
+    this.#lastSuccess = attempt;
+    this.#wake?.abort();
+    const r = attempt.result!;
+    const changed = r.added + r.updated + r.removed > 0;
+    this.#log[changed || attempt.trigger !== "interval" ? "info" : "debug"](
+      "Full sync with the peer ({trigger}): {count} registers, {added} added, {updated} updated, {removed} removed, {unchanged} unchanged in {ms} ms",
+      {
+        trigger: attempt.trigger,
+        count: attempt.registerCount,
+        added: r.added,
+        updated: r.updated,
+        removed: r.removed,
+        unchanged: r.unchanged,
+        ms: Math.round(attempt.durationMs),
+      },
+    );
+  }
+}
+
+/**
+ * The JSON body of a full sync. Registers come sorted by id and the fields in
+ * a fixed order, so an unchanged set gives the same bytes every time.
+ */
+export function fullSyncBody(
+  registers: readonly Pick<Register, "id" | "isPublic" | "latestVersion" | "latestDocketVersion">[],
+): string {
+  return JSON.stringify({
+    advertisements: registers.map((r) => ({
+      registerId: r.id,
+      isPublic: r.isPublic,
+      latestVersion: r.latestVersion,
+      latestDocketVersion: r.latestDocketVersion,
+    })),
+    fullSync: true,
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * The reconciliation endpoints: its state, and running one now.
+ *
+ * @module
+ */
+import { createRoute } from "@hono/zod-openapi";
+import { ErrorResponseSchema } from "../../shared/contracts/advertisements.ts";
+import { ResyncStatusSchema } from "../../shared/contracts/registers.ts";
+import type { HttpApp } from "../../shared/http/app.ts";
+import { changeErrors, json } from "../../shared/http/openapi.ts";
+import type { PeerSync } from "./peer_sync.ts";
+
+const status = createRoute({
+  method: "get",
+  path: "/api/resync/status",
+  tags: ["Reconciliation"],
+  summary: "The last full sync with the peer (when, outcome, counts, error) and the next one",
+  responses: { 200: json(ResyncStatusSchema, "Reconciliation state.") },
+});
+
+const run = createRoute({
+  method: "post",
+  path: "/api/resync",
+  tags: ["Reconciliation"],
+  summary: "Run a full sync with the peer now and answer once it is done",
+  security: [{ bearer: [] }],
+  responses: {
+    200: json(ResyncStatusSchema, "The sync succeeded; `lastResult` holds the peer's counts."),
+    401: changeErrors[401],
+    403: changeErrors[403],
+    503: json(
+      ErrorResponseSchema,
+      "The peer could not be reached or refused the sync; retries with backoff follow.",
+    ),
+    504: json(ErrorResponseSchema, "The peer did not answer in time; retries follow."),
+  },
+});
+
+/** Adds the reconciliation endpoints to an app. */
+export function addResyncRoutes(app: HttpApp, sync: PeerSync): void {
+  app.openapi(status, (c) => c.json(sync.status(), 200));
+  app.openapi(run, async (c) => {
+    await sync.syncNow();
+    return c.json(sync.status(), 200);
+  });
+}

@@ -1,0 +1,293 @@
+/**
+ * The embedded SQLite register store (`node:sqlite`), used when no MongoDB
+ * is configured. One `WITHOUT ROWID` table keyed by the register id, in WAL
+ * mode, with an index on `(advertise, id)` so {@link SqliteRegisterStore.listAdvertised}
+ * is an index range scan. Every statement is prepared once, at open.
+ *
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type SQLOutputValue, type StatementSync } from "node:sqlite";
+import { AppError } from "../../shared/errors.ts";
+import type {
+  AdvertisedRegister,
+  ListOptions,
+  Register,
+  RegisterChanges,
+  RegisterStore,
+} from "./types.ts";
+
+/** How long a write waits for another connection's lock before failing, in milliseconds. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS registers (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  advertise INTEGER NOT NULL,
+  is_public INTEGER NOT NULL,
+  latest_version INTEGER NOT NULL,
+  latest_docket_version INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS registers_by_advertise ON registers (advertise, id);
+`;
+
+const COLUMNS =
+  "id, name, advertise, is_public, latest_version, latest_docket_version, created_at, updated_at";
+
+/** Opens (creating it and its directory if needed) the SQLite register store at `path`. */
+export function openSqliteRegisterStore(path: string): SqliteRegisterStore {
+  return new SqliteRegisterStore(path);
+}
+
+/** The prepared statements of a store. */
+interface Statements {
+  insert: StatementSync;
+  get: StatementSync;
+  listAll: StatementSync;
+  listByAdvertise: StatementSync;
+  listAdvertised: StatementSync;
+  update: StatementSync;
+  delete: StatementSync;
+  ping: StatementSync;
+}
+
+/** {@link RegisterStore} in an embedded SQLite database. */
+export class SqliteRegisterStore implements RegisterStore, AsyncDisposable {
+  /** Always `sqlite`. */
+  readonly kind = "sqlite";
+  /** The database file, or `:memory:`. */
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #statements: Statements;
+  #closed = false;
+
+  /** Opens the database; prefer {@link openSqliteRegisterStore}. */
+  constructor(path: string) {
+    this.path = path;
+    try {
+      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+      this.#db = new DatabaseSync(path);
+    } catch (error) {
+      throw this.#failure(error);
+    }
+    try {
+      this.#db.exec("PRAGMA journal_mode = WAL");
+      this.#db.exec("PRAGMA synchronous = NORMAL");
+      this.#db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      this.#db.exec(SCHEMA);
+      this.#statements = prepareStatements(this.#db);
+    } catch (error) {
+      this.#db.close();
+      throw this.#failure(error);
+    }
+  }
+
+  insert(register: Register): Promise<void> {
+    return this.#run(() => {
+      const { changes } = this.#statements.insert.run(...registerParams(register));
+      if (changes === 0) throw alreadyExists(register.id);
+    });
+  }
+
+  get(id: string): Promise<Register | undefined> {
+    return this.#run(() => {
+      const row = this.#statements.get.get(id);
+      return row ? toRegister(row) : undefined;
+    });
+  }
+
+  list(options: ListOptions = {}): Promise<Register[]> {
+    return this.#run(() => {
+      const rows = options.advertise === undefined
+        ? this.#statements.listAll.all()
+        : this.#statements.listByAdvertise.all(options.advertise ? 1 : 0);
+      return rows.map(toRegister);
+    });
+  }
+
+  listAdvertised(): Promise<AdvertisedRegister[]> {
+    return this.#run(() => this.#statements.listAdvertised.all().map(toAdvertised));
+  }
+
+  update(
+    id: string,
+    changes: RegisterChanges,
+    updatedAt: string,
+  ): Promise<{ before: Register; after: Register } | undefined> {
+    return this.#run(() =>
+      this.#transaction(() => {
+        const row = this.#statements.get.get(id);
+        if (!row) return undefined;
+        const before = toRegister(row);
+        const after = applyChanges(before, changes, updatedAt);
+        this.#statements.update.run(
+          after.name,
+          after.advertise ? 1 : 0,
+          after.isPublic ? 1 : 0,
+          after.latestVersion,
+          after.latestDocketVersion,
+          after.updatedAt,
+          id,
+        );
+        return { before, after };
+      })
+    );
+  }
+
+  delete(id: string): Promise<Register | undefined> {
+    return this.#run(() => {
+      const row = this.#statements.delete.get(id);
+      return row ? toRegister(row) : undefined;
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.#run(() => {
+      this.#statements.ping.get();
+    });
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+
+  /** Closes the store (`await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Runs `work` in one `BEGIN IMMEDIATE` transaction, rolled back when it throws. */
+  #transaction<T>(work: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** Runs `work`, turning a closed store or an SQLite error into an `unavailable` {@link AppError}. */
+  #run<T>(work: () => T): Promise<T> {
+    try {
+      if (this.#closed) throw this.#failure(new Error("the store is closed"));
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(this.#failure(error));
+    }
+  }
+
+  /** An `unavailable` error wrapping `cause`; an {@link AppError} is kept as it is. */
+  #failure(cause: unknown): AppError {
+    if (cause instanceof AppError) return cause;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return new AppError(
+      "unavailable",
+      `Register store (SQLite at ${this.path}) failed: ${message}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/** Prepares every statement the store runs. */
+function prepareStatements(db: DatabaseSync): Statements {
+  return {
+    insert: db.prepare(
+      `INSERT INTO registers (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    get: db.prepare(`SELECT ${COLUMNS} FROM registers WHERE id = ?`),
+    listAll: db.prepare(`SELECT ${COLUMNS} FROM registers ORDER BY id`),
+    listByAdvertise: db.prepare(
+      `SELECT ${COLUMNS} FROM registers WHERE advertise = ? ORDER BY id`,
+    ),
+    listAdvertised: db.prepare(
+      `SELECT id, is_public, latest_version, latest_docket_version FROM registers
+       WHERE advertise = 1 ORDER BY id`,
+    ),
+    update: db.prepare(
+      `UPDATE registers SET name = ?, advertise = ?, is_public = ?, latest_version = ?,
+         latest_docket_version = ?, updated_at = ?
+       WHERE id = ?`,
+    ),
+    delete: db.prepare(`DELETE FROM registers WHERE id = ? RETURNING ${COLUMNS}`),
+    ping: db.prepare("SELECT 1"),
+  };
+}
+
+/** The `already_exists` error of a duplicate id (the same in every adapter). */
+export function alreadyExists(id: string): AppError {
+  return new AppError(
+    "already_exists",
+    `Cannot create register "${id}": a register with this id already exists`,
+  );
+}
+
+/** `register` with `changes` (fields set to undefined are ignored) and `updatedAt` applied. */
+export function applyChanges(
+  register: Register,
+  changes: RegisterChanges,
+  updatedAt: string,
+): Register {
+  const after: Register = { ...register, updatedAt };
+  if (changes.name !== undefined) after.name = changes.name;
+  if (changes.advertise !== undefined) after.advertise = changes.advertise;
+  if (changes.isPublic !== undefined) after.isPublic = changes.isPublic;
+  if (changes.latestVersion !== undefined) after.latestVersion = changes.latestVersion;
+  if (changes.latestDocketVersion !== undefined) {
+    after.latestDocketVersion = changes.latestDocketVersion;
+  }
+  return after;
+}
+
+/** The parameters of the insert statement, in {@link COLUMNS} order. */
+function registerParams(
+  register: Register,
+): [string, string, number, number, number, number, string, string] {
+  return [
+    register.id,
+    register.name,
+    register.advertise ? 1 : 0,
+    register.isPublic ? 1 : 0,
+    register.latestVersion,
+    register.latestDocketVersion,
+    register.createdAt,
+    register.updatedAt,
+  ];
+}
+
+/** A row of every column as a register. */
+function toRegister(row: Record<string, SQLOutputValue>): Register {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    advertise: Number(row.advertise) === 1,
+    isPublic: Number(row.is_public) === 1,
+    latestVersion: Number(row.latest_version),
+    latestDocketVersion: Number(row.latest_docket_version),
+    createdAt: String(row.created_at),
+    updatedAt: String(row.updated_at),
+  };
+}
+
+/** A row of the advertised columns as what the peer needs. */
+function toAdvertised(row: Record<string, SQLOutputValue>): AdvertisedRegister {
+  return {
+    id: String(row.id),
+    isPublic: Number(row.is_public) === 1,
+    latestVersion: Number(row.latest_version),
+    latestDocketVersion: Number(row.latest_docket_version),
+  };
+}
