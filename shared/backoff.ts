@@ -10,12 +10,7 @@
  *
  * @module
  */
-import {
-  ExponentialBackoff,
-  type GeneratorFn,
-  type IBackoff,
-  noJitterGenerator,
-} from "cockatiel";
+import { ExponentialBackoff, type GeneratorFn, type IBackoff, noJitterGenerator } from "cockatiel";
 
 /** Options of {@link createBackoff}. */
 export interface BackoffOptions {

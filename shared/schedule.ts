@@ -109,7 +109,7 @@ export function createSystemScheduler(options: SystemSchedulerOptions = {}): Sch
     const cron = options.timersOnly ? undefined : cronScheduleFor(intervalMs);
     if (cron) {
       // Deno.cron names are unique per process; the counter keeps test apps apart.
-      Deno.cron(`${name}#${++cronNames}`, cron, { signal }, async () => {
+      Deno.cron(`${name}-${++cronNames}`, cron, { signal }, async () => {
         await sleep(jitter(), signal);
         if (!signal.aborted) await task().catch(() => {/* tasks report their own failures */});
       });

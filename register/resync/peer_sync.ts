@@ -205,6 +205,15 @@ export class PeerSync {
     return { state: "degraded", url, lastError: this.#last.error?.message ?? "" };
   }
 
+  /** Resolves once no call to the peer is queued or under way (a retry may still be waiting). */
+  async settled(): Promise<void> {
+    let tail: Promise<unknown>;
+    do {
+      tail = this.#queue;
+      await tail;
+    } while (tail !== this.#queue);
+  }
+
   /** Stops retries and repetitions and waits for the call under way. */
   async close(): Promise<void> {
     this.#stop.abort();

@@ -6,6 +6,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { ErrorResponseSchema } from "../../shared/contracts/advertisements.ts";
 import { ResyncStatusSchema } from "../../shared/contracts/registers.ts";
+import { AppError, toAppError } from "../../shared/errors.ts";
 import type { HttpApp } from "../../shared/http/app.ts";
 import { changeErrors, json } from "../../shared/http/openapi.ts";
 import type { PeerSync } from "./peer_sync.ts";
@@ -40,7 +41,26 @@ const run = createRoute({
 export function addResyncRoutes(app: HttpApp, sync: PeerSync): void {
   app.openapi(status, (c) => c.json(sync.status(), 200));
   app.openapi(run, async (c) => {
-    await sync.syncNow();
+    try {
+      await sync.syncNow();
+    } catch (error) {
+      throw asPeerFailure(error);
+    }
     return c.json(sync.status(), 200);
+  });
+}
+
+/**
+ * A failed sync as this endpoint answers it: 504 when the peer did not answer
+ * in time, 503 otherwise. The peer's own error code (such as its 401 or 403
+ * for a wrong PEER_API_TOKEN) goes in the details, never in the status, which
+ * would tell the caller that the register refused them.
+ */
+function asPeerFailure(error: unknown): AppError {
+  const appError = toAppError(error, "unavailable");
+  if (appError.code === "unavailable" || appError.code === "deadline_exceeded") return appError;
+  return new AppError("unavailable", appError.message, {
+    cause: appError,
+    details: { ...appError.details, peerCode: appError.code },
   });
 }

@@ -87,6 +87,8 @@ export const UpdateRegisterRequestSchema = z.strictObject({
 }, unknownFields(UPDATABLE_FIELDS.join(", ")))
   .refine((body) => UPDATABLE_FIELDS.some((field) => body[field] !== undefined), {
     message: `must change at least one of ${UPDATABLE_FIELDS.join(", ")}`,
+    // Only when the fields are otherwise valid: an unknown field is the message that helps.
+    when: (payload) => payload.issues.length === 0,
   })
   .openapi("UpdateRegisterRequest");
 

@@ -1,0 +1,156 @@
+/**
+ * A register app wired to a peer app in the same process: the register's
+ * peer client calls the peer app through `app.request()`, a switch makes the
+ * peer unreachable, and a fake scheduler and manual clock drive time.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { PeerClient } from "../../shared/client/peer_client.ts";
+import { ManualClock } from "../../shared/clock.ts";
+import type { HttpApp } from "../../shared/http/app.ts";
+import { createRegisterApp } from "../../register/app.ts";
+import { RegisterService } from "../../register/registers/service.ts";
+import { PeerSync } from "../../register/resync/peer_sync.ts";
+import { openSqliteRegisterStore } from "../../register/store/sqlite_store.ts";
+import type { RegisterStore } from "../../register/store/types.ts";
+import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
+import { createTestPeer, type TestPeer } from "../peer/helpers.ts";
+
+/** Options of {@link createTestNetwork}. */
+export interface TestNetworkOptions {
+  /** Start with the peer unreachable (default false). */
+  peerDown?: boolean;
+  /** The register service's API_TOKEN. */
+  apiToken?: string;
+  /** The peer's API_TOKEN. */
+  peerApiToken?: string;
+  /** The token the register sends to the peer. */
+  tokenForPeer?: string;
+  /** Reuse a register store (to test restarts). */
+  store?: RegisterStore;
+  /** Do not call `sync.start()` (default: started). */
+  noStart?: boolean;
+  /** Reconciliation interval in ms (default 300 000). */
+  intervalMs?: number;
+  /** Retry ceiling in ms (default 60 000). */
+  retryMaxMs?: number;
+}
+
+/** A register service and a peer, in one process. */
+export interface TestNetwork extends AsyncDisposable {
+  peer: TestPeer;
+  register: HttpApp;
+  store: RegisterStore;
+  sync: PeerSync;
+  scheduler: FakeScheduler;
+  clock: ManualClock;
+  /** Requests the register sent to the peer: `METHOD /path`. */
+  peerCalls: string[];
+  /**
+   * Holds every call to the peer until `release` is called; `arrived`
+   * resolves when the first held call comes in.
+   */
+  holdPeer(): { release(): void; arrived: Promise<void> };
+  /** Makes the peer unreachable (connection refused) or reachable again. */
+  setPeerReachable(reachable: boolean): void;
+  /** Calls the register app; returns status and parsed JSON. */
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+    // deno-lint-ignore no-explicit-any -- tests read answers of every shape.
+  ): Promise<{ status: number; body: any }>;
+  /** Ids the peer lists as available. */
+  availableIds(): Promise<string[]>;
+}
+
+/** Creates a register app and a peer app wired together. */
+export async function createTestNetwork(options: TestNetworkOptions = {}): Promise<TestNetwork> {
+  const clock = new ManualClock();
+  const scheduler = new FakeScheduler(clock);
+  const peer = await createTestPeer({
+    clock,
+    ...(options.peerApiToken ? { apiToken: options.peerApiToken } : {}),
+  });
+  let reachable = !options.peerDown;
+  const peerCalls: string[] = [];
+  let hold: Promise<void> | undefined;
+  let onArrival: (() => void) | undefined;
+  const client = new PeerClient({
+    baseUrl: "http://peer.test",
+    token: options.tokenForPeer ?? options.peerApiToken,
+    fetch: async (request) => {
+      if (hold) {
+        onArrival?.();
+        await hold;
+      }
+      if (!reachable) throw new TypeError("error sending request: Connection refused");
+      peerCalls.push(`${request.method} ${new URL(request.url).pathname}`);
+      return await peer.app.request(request);
+    },
+  });
+  const store = options.store ?? openSqliteRegisterStore(":memory:");
+  const sync = new PeerSync(store, client, {
+    scheduler,
+    clock,
+    intervalMs: options.intervalMs ?? 300_000,
+    retryMaxMs: options.retryMaxMs ?? 60_000,
+    retryJitter: 0,
+    logger: getLogger(["sorcha", "test", "sync"]),
+  });
+  const service = new RegisterService(store, { listener: sync, clock });
+  const register = createRegisterApp({ service, store, sync, apiToken: options.apiToken });
+  if (!options.noStart) sync.start();
+  return {
+    peer,
+    register,
+    store,
+    sync,
+    scheduler,
+    clock,
+    peerCalls,
+    holdPeer() {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      const arrived = Promise.withResolvers<void>();
+      hold = promise;
+      onArrival = arrived.resolve;
+      return {
+        arrived: arrived.promise,
+        release() {
+          hold = undefined;
+          onArrival = undefined;
+          resolve();
+        },
+      };
+    },
+    setPeerReachable(value) {
+      reachable = value;
+    },
+    async call(method, path, body, headers = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (body !== undefined) {
+        init.body = typeof body === "string" ? body : JSON.stringify(body);
+        (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+      }
+      const res = await register.request(path, init);
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch { /* not JSON: keep the text */ }
+      return { status: res.status, body: parsed };
+    },
+    async availableIds() {
+      return (await peer.call("GET", "/api/registers/available")).body.map(
+        (r: { registerId: string }) => r.registerId,
+      );
+    },
+    async [Symbol.asyncDispose]() {
+      await sync.close();
+      if (!options.store) await store.close();
+      await peer[Symbol.asyncDispose]();
+    },
+  };
+}
