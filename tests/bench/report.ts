@@ -12,14 +12,14 @@ export interface Figure {
   value: string;
   /** The target, in words. */
   target: string;
-  /** Whether the figure meets the target. */
-  met: boolean;
+  /** Whether the figure meets the target; undefined for a figure reported for information. */
+  met: boolean | undefined;
 }
 
 /** Prints a figure as one line: name, value, target, verdict. */
 export function report(figure: Figure): Figure {
   console.log(
-    `${figure.met ? "PASS" : "MISS"}  ${figure.name}: ${figure.value}   (target: ${figure.target})`,
+    `${figure.met === undefined ? "INFO" : figure.met ? "PASS" : "MISS"}  ${figure.name}: ${figure.value}   (target: ${figure.target})`,
   );
   return figure;
 }
