@@ -19,7 +19,9 @@ export interface Figure {
 /** Prints a figure as one line: name, value, target, verdict. */
 export function report(figure: Figure): Figure {
   console.log(
-    `${figure.met === undefined ? "INFO" : figure.met ? "PASS" : "MISS"}  ${figure.name}: ${figure.value}   (target: ${figure.target})`,
+    `${
+      figure.met === undefined ? "INFO" : figure.met ? "PASS" : "MISS"
+    }  ${figure.name}: ${figure.value}   (target: ${figure.target})`,
   );
   return figure;
 }
