@@ -3,7 +3,8 @@
  *
  * - Immediate notification: a created, changed or deleted register is sent to
  *   the peer at once (advertise or withdraw). A failure is logged and starts
- *   the retry loop; it never fails the user's request.
+ *   the retry loop; it never fails the user's request. While the retry loop
+ *   runs, changes are not sent one by one: its next full sync carries them.
  * - Full sync: every register with `advertise: true` (sorted by id, with its
  *   real `isPublic` and versions) sent as one `fullSync` bulk request, so the
  *   peer removes what is missing only once it knows the whole set.
@@ -61,6 +62,8 @@ interface Attempt {
   registerCount: number | null;
   error: AppError | undefined;
   result: BulkAdvertiseResponse | undefined;
+  /** How many skipped changes had happened when the registers were read. */
+  changesSeen: number;
 }
 
 /** Pushes the registers' truth to the peer; see the module documentation. */
@@ -78,6 +81,10 @@ export class PeerSync {
   #running = false;
   #retryLoop: Promise<void> | undefined;
   #retryDueAt: number | undefined;
+  /** The retry loop is waiting out a backoff delay. */
+  #retryWaiting = false;
+  /** Changes not sent one by one because a retry was waiting; a full sync must read after them. */
+  #skippedChanges = 0;
   /** Wakes the retry loop's wait when another sync succeeded meanwhile. */
   #wake: AbortController | undefined;
   #periodic: Periodic | undefined;
@@ -126,6 +133,12 @@ export class PeerSync {
   async notify(before: Register | undefined, after: Register | undefined): Promise<void> {
     const call = this.#notificationFor(before, after);
     if (!call || this.#stop.signal.aborted) return;
+    // While a retry waits, the peer is known to be away, and the retry's full sync will read
+    // the registers after this change: calling now would only queue calls that time out.
+    if (this.#retryWaiting) {
+      this.#skippedChanges++;
+      return;
+    }
     const done = this.#enqueue(async () => {
       try {
         await call();
@@ -266,6 +279,7 @@ export class PeerSync {
     this.#retryLoop = this.#retryUntilSynced(trigger, waitFirst).finally(() => {
       this.#retryLoop = undefined;
       this.#retryDueAt = undefined;
+      this.#retryWaiting = false;
     });
   }
 
@@ -285,13 +299,19 @@ export class PeerSync {
           seconds: Math.round(backoff.delayMs / 100) / 10,
         });
         this.#wake = new AbortController();
+        this.#retryWaiting = true;
         await this.#options.scheduler.sleep(
           backoff.delayMs,
           AbortSignal.any([signal, this.#wake.signal]),
         );
+        this.#retryWaiting = false;
         this.#wake = undefined;
         backoff = backoff.next();
-        if (signal.aborted || this.#lastSuccess !== since) return;
+        if (signal.aborted) return;
+        // Another full sync succeeded meanwhile: done, if it read the registers after every
+        // change that was not sent on its own.
+        const success = this.#lastSuccess;
+        if (success !== since && success && success.changesSeen >= this.#skippedChanges) return;
       }
       wait = true;
       this.#retryDueAt = undefined;
@@ -308,6 +328,7 @@ export class PeerSync {
     let registerCount: number | null = null;
     let result: BulkAdvertiseResponse | undefined;
     let error: AppError | undefined;
+    const changesSeen = this.#skippedChanges;
     try {
       const registers = await this.#store.listAdvertised();
       registerCount = registers.length;
@@ -329,6 +350,7 @@ export class PeerSync {
       registerCount,
       error,
       result,
+      changesSeen,
     };
     this.#record(attempt);
     return attempt;

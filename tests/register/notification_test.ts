@@ -132,3 +132,48 @@ Deno.test("a register deleted while the peer is unreachable is gone after the ne
   assert.deepEqual(await net.availableIds(), [kept.id]);
   assert.equal(net.sync.status().lastResult?.removed, 2);
 });
+
+Deno.test("while a retry is pending, changes are not sent one by one: the next full sync carries them", async () => {
+  await using net = await started();
+  net.setPeerReachable(false);
+  await net.call("POST", "/api/registers", { name: "A", advertise: true });
+  const sleep = await net.scheduler.nextSleep();
+  net.setPeerReachable(true);
+  const { body: second } = await net.call("POST", "/api/registers", { name: "B", advertise: true });
+  assert.deepEqual(net.peerCalls, [], "nothing was sent while the retry was pending");
+  sleep.release();
+  await net.sync.settled();
+  assert.deepEqual(net.peerCalls, ["POST /api/registers/bulk-advertise"]);
+  assert.equal((await net.availableIds()).length, 2);
+  assert.ok((await net.availableIds()).includes(second.id));
+});
+
+Deno.test("a change made during the startup push is still sent to the peer", async () => {
+  await using net = await createTestNetwork({ noStart: true });
+  const { release, arrived } = net.holdPeer();
+  net.sync.start();
+  await arrived;
+  const created = net.call("POST", "/api/registers", { name: "A", advertise: true });
+  release();
+  const { body } = await created;
+  await net.sync.settled();
+  assert.deepEqual(await net.availableIds(), [body.id]);
+});
+
+Deno.test("a manual sync that read the registers before a change skipped during a retry wait does not end the retries", async () => {
+  await using net = await createTestNetwork({ noStart: true, peerDown: true });
+  net.sync.start();
+  const sleep = await net.scheduler.nextSleep();
+  net.setPeerReachable(true);
+  const { release, arrived } = net.holdPeer();
+  const manual = net.sync.syncNow();
+  await arrived; // the manual sync has read the (empty) registers
+  const { body } = await net.call("POST", "/api/registers", { name: "A", advertise: true });
+  release();
+  await manual;
+  assert.deepEqual(await net.availableIds(), []);
+  assert.equal(net.scheduler.pending.length, 0, "the retry wait was ended");
+  await net.sync.settled();
+  assert.deepEqual(await net.availableIds(), [body.id], "the retry ran once more at once");
+  assert.equal(sleep.ms, 1000);
+});
