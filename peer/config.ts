@@ -10,6 +10,8 @@ import {
   parseConfig,
   port,
   seconds,
+  type ServiceConfig,
+  serviceConfig,
   stringWithDefault,
 } from "../shared/config.ts";
 
@@ -31,19 +33,7 @@ export const peerConfigSchema = z.object({
 });
 
 /** The peer's configuration as the rest of the code receives it. */
-export interface PeerConfig {
-  /** Bind address. */
-  host: string;
-  /** HTTP port (0: any free port). */
-  port: number;
-  /** Lowest log level written. */
-  logLevel: "debug" | "info" | "warning" | "error";
-  /** Log line format. */
-  logFormat: "pretty" | "json";
-  /** Where the embedded store lives. */
-  dataDir: string;
-  /** Bearer token for state-changing endpoints, when set. */
-  apiToken: string | undefined;
+export interface PeerConfig extends ServiceConfig {
   /** Redis URL; unset means the embedded store. */
   redisUrl: string | undefined;
   /** Advertisement TTL in ms. */
@@ -57,12 +47,7 @@ export function parsePeerConfig(env: Record<string, string | undefined>): PeerCo
   const raw = parseConfig(peerConfigSchema, env);
   const ttlMs = raw.ADVERT_TTL_SECONDS * 1000;
   return {
-    host: raw.HOST,
-    port: raw.PORT,
-    logLevel: raw.LOG_LEVEL,
-    logFormat: raw.LOG_FORMAT,
-    dataDir: raw.DATA_DIR,
-    apiToken: raw.API_TOKEN,
+    ...serviceConfig(raw),
     redisUrl: raw.REDIS_URL,
     ttlMs,
     graceMs: raw.ADVERT_GRACE_SECONDS === undefined ? ttlMs / 4 : raw.ADVERT_GRACE_SECONDS * 1000,

@@ -11,6 +11,8 @@ import {
   parseConfig,
   port,
   seconds,
+  type ServiceConfig,
+  serviceConfig,
   stringWithDefault,
 } from "../shared/config.ts";
 
@@ -31,19 +33,7 @@ export const registerConfigSchema = z.object({
 });
 
 /** The register service's configuration as the rest of the code receives it. */
-export interface RegisterConfig {
-  /** Bind address. */
-  host: string;
-  /** HTTP port (0: any free port). */
-  port: number;
-  /** Lowest log level written. */
-  logLevel: "debug" | "info" | "warning" | "error";
-  /** Log line format. */
-  logFormat: "pretty" | "json";
-  /** Where the embedded store lives. */
-  dataDir: string;
-  /** Bearer token for state-changing endpoints, when set. */
-  apiToken: string | undefined;
+export interface RegisterConfig extends ServiceConfig {
   /** The peer's base URL. */
   peerUrl: string;
   /** The peer's API_TOKEN, when it has one. */
@@ -62,12 +52,7 @@ export interface RegisterConfig {
 export function parseRegisterConfig(env: Record<string, string | undefined>): RegisterConfig {
   const raw = parseConfig(registerConfigSchema, env);
   return {
-    host: raw.HOST,
-    port: raw.PORT,
-    logLevel: raw.LOG_LEVEL,
-    logFormat: raw.LOG_FORMAT,
-    dataDir: raw.DATA_DIR,
-    apiToken: raw.API_TOKEN,
+    ...serviceConfig(raw),
     peerUrl: raw.PEER_URL as string,
     peerApiToken: raw.PEER_API_TOKEN,
     peerTimeoutMs: raw.PEER_TIMEOUT_SECONDS * 1000,

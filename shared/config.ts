@@ -107,3 +107,40 @@ export function parseConfig<T extends z.ZodType>(
     `Invalid configuration: ${name}=${shown}: ${issue?.message ?? "invalid value"}`,
   );
 }
+
+/** What every service's configuration holds. */
+export interface ServiceConfig {
+  /** Bind address. */
+  host: string;
+  /** HTTP port (0: any free port). */
+  port: number;
+  /** Lowest log level written. */
+  logLevel: typeof LOG_LEVELS[number];
+  /** Log line format. */
+  logFormat: "pretty" | "json";
+  /** Where embedded stores and files live. */
+  dataDir: string;
+  /** Bearer token for state-changing endpoints, when set. */
+  apiToken: string | undefined;
+}
+
+/** The {@link ServiceConfig} part of parsed variables (with `PORT` and `DATA_DIR`). */
+export function serviceConfig(
+  raw: {
+    HOST: string;
+    PORT: number;
+    LOG_LEVEL: typeof LOG_LEVELS[number];
+    LOG_FORMAT: "pretty" | "json";
+    DATA_DIR: string;
+    API_TOKEN?: string | undefined;
+  },
+): ServiceConfig {
+  return {
+    host: raw.HOST,
+    port: raw.PORT,
+    logLevel: raw.LOG_LEVEL,
+    logFormat: raw.LOG_FORMAT,
+    dataDir: raw.DATA_DIR,
+    apiToken: raw.API_TOKEN,
+  };
+}

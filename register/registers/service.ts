@@ -78,10 +78,7 @@ export class RegisterService {
 
   /** Changes a register and tells the peer what it needs to know. */
   async update(id: string, request: UpdateRegisterRequest): Promise<Register> {
-    const changes: RegisterChanges = {};
-    for (const [field, value] of Object.entries(request)) {
-      if (value !== undefined) (changes as Record<string, unknown>)[field] = value;
-    }
+    const changes: RegisterChanges = request;
     const now = new Date(this.#clock.now()).toISOString();
     const result = await this.#store.update(id, changes, now);
     if (!result) return notFound("Cannot change", id);

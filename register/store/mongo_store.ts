@@ -11,7 +11,7 @@
  */
 import { type Collection, MongoClient, MongoServerError } from "mongodb";
 import { AppError } from "../../shared/errors.ts";
-import { alreadyExists, applyChanges } from "./sqlite_store.ts";
+import { alreadyExists, applyChanges, definedChanges } from "./changes.ts";
 import type {
   AdvertisedRegister,
   ListOptions,
@@ -262,15 +262,7 @@ function toRegister(document: RegisterDocument): Register {
 
 /** The `$set` of an update: the given fields (undefined ones left out) and `updatedAt`. */
 function changeSet(changes: RegisterChanges, updatedAt: string): Partial<RegisterDocument> {
-  const set: Partial<RegisterDocument> = { updatedAt };
-  if (changes.name !== undefined) set.name = changes.name;
-  if (changes.advertise !== undefined) set.advertise = changes.advertise;
-  if (changes.isPublic !== undefined) set.isPublic = changes.isPublic;
-  if (changes.latestVersion !== undefined) set.latestVersion = changes.latestVersion;
-  if (changes.latestDocketVersion !== undefined) {
-    set.latestDocketVersion = changes.latestDocketVersion;
-  }
-  return set;
+  return { ...definedChanges(changes), updatedAt };
 }
 
 /** The scheme, user info, hosts and path of a MongoDB URL: `mongodb(+srv)://[user@]hosts[/path]`. */

@@ -10,6 +10,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from "node:sqlite";
 import { AppError } from "../../shared/errors.ts";
+import { alreadyExists, applyChanges } from "./changes.ts";
 import type {
   AdvertisedRegister,
   ListOptions,
@@ -225,31 +226,6 @@ function prepareStatements(db: DatabaseSync): Statements {
     delete: db.prepare(`DELETE FROM registers WHERE id = ? RETURNING ${COLUMNS}`),
     ping: db.prepare("SELECT 1"),
   };
-}
-
-/** The `already_exists` error of a duplicate id (the same in every adapter). */
-export function alreadyExists(id: string): AppError {
-  return new AppError(
-    "already_exists",
-    `Cannot create register "${id}": a register with this id already exists`,
-  );
-}
-
-/** `register` with `changes` (fields set to undefined are ignored) and `updatedAt` applied. */
-export function applyChanges(
-  register: Register,
-  changes: RegisterChanges,
-  updatedAt: string,
-): Register {
-  const after: Register = { ...register, updatedAt };
-  if (changes.name !== undefined) after.name = changes.name;
-  if (changes.advertise !== undefined) after.advertise = changes.advertise;
-  if (changes.isPublic !== undefined) after.isPublic = changes.isPublic;
-  if (changes.latestVersion !== undefined) after.latestVersion = changes.latestVersion;
-  if (changes.latestDocketVersion !== undefined) {
-    after.latestDocketVersion = changes.latestDocketVersion;
-  }
-  return after;
 }
 
 /** The parameters of the insert statement, in {@link COLUMNS} order. */

@@ -26,6 +26,8 @@ export interface Register {
   updatedAt: string;
 }
 
+export { UPDATABLE_FIELDS } from "../../shared/contracts/registers.ts";
+
 /** The fields a change may set. */
 export type RegisterChanges = Partial<
   Pick<Register, "name" | "advertise" | "isPublic" | "latestVersion" | "latestDocketVersion">

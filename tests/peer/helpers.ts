@@ -9,6 +9,7 @@ import { AdvertisementRegistry } from "../../peer/advertisements/mod.ts";
 import { createPeerApp } from "../../peer/app.ts";
 import { MemoryAdvertisementStore } from "../../peer/store/memory_store.ts";
 import type { HttpApp } from "../../shared/http/app.ts";
+import { callApp, type CallResult } from "../fixtures/http.ts";
 
 /** Options of {@link createTestPeer}. */
 export interface TestPeerOptions {
@@ -38,8 +39,7 @@ export interface TestPeer extends AsyncDisposable {
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
-    // deno-lint-ignore no-explicit-any -- tests read answers of every shape.
-  ): Promise<{ status: number; body: any }>;
+  ): Promise<CallResult>;
 }
 
 /** Creates a peer app over a memory store. */
@@ -58,19 +58,8 @@ export async function createTestPeer(options: TestPeerOptions = {}): Promise<Tes
     registry,
     store,
     clock,
-    async call(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...headers } };
-      if (body !== undefined) {
-        init.body = typeof body === "string" ? body : JSON.stringify(body);
-        (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-      }
-      const res = await app.request(path, init);
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch { /* not JSON: keep the text */ }
-      return { status: res.status, body: parsed };
+    call(method, path, body, headers) {
+      return callApp(app, { method, path, body, ...(headers ? { headers } : {}) });
     },
     async [Symbol.asyncDispose]() {
       await registry.close();

@@ -16,6 +16,7 @@ import { openSqliteRegisterStore } from "../../register/store/sqlite_store.ts";
 import type { RegisterStore } from "../../register/store/types.ts";
 import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
 import { createTestPeer, type TestPeer } from "../peer/helpers.ts";
+import { callApp, type CallResult } from "../fixtures/http.ts";
 
 /** Options of {@link createTestNetwork}. */
 export interface TestNetworkOptions {
@@ -60,8 +61,7 @@ export interface TestNetwork extends AsyncDisposable {
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
-    // deno-lint-ignore no-explicit-any -- tests read answers of every shape.
-  ): Promise<{ status: number; body: any }>;
+  ): Promise<CallResult>;
   /** Ids the peer lists as available. */
   availableIds(): Promise<string[]>;
 }
@@ -128,19 +128,8 @@ export async function createTestNetwork(options: TestNetworkOptions = {}): Promi
     setPeerReachable(value) {
       reachable = value;
     },
-    async call(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...headers } };
-      if (body !== undefined) {
-        init.body = typeof body === "string" ? body : JSON.stringify(body);
-        (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-      }
-      const res = await register.request(path, init);
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch { /* not JSON: keep the text */ }
-      return { status: res.status, body: parsed };
+    call(method, path, body, headers) {
+      return callApp(register, { method, path, body, ...(headers ? { headers } : {}) });
     },
     async availableIds() {
       return (await peer.call("GET", "/api/registers/available")).body.map(
