@@ -4,8 +4,10 @@
  * @module
  */
 import { z } from "zod";
+import { PEER_ID_PATTERN } from "./identity.ts";
 import {
   commonConfigShape,
+  optionalString,
   optionalUrl,
   parseConfig,
   port,
@@ -13,6 +15,7 @@ import {
   type ServiceConfig,
   serviceConfig,
   stringWithDefault,
+  urlList,
 } from "../shared/config.ts";
 
 /** The variables the peer reads, with their defaults. */
@@ -21,6 +24,13 @@ export const peerConfigSchema = z.object({
   PORT: port(8080),
   DATA_DIR: stringWithDefault(".data/peer"),
   REDIS_URL: optionalUrl(["redis:", "rediss:"]),
+  PEER_ID: optionalString().refine((v) => v === undefined || PEER_ID_PATTERN.test(v), {
+    message: "expected 1 to 64 of A-Z a-z 0-9 _ -",
+  }),
+  PUBLIC_URL: optionalUrl(["http:", "https:"]),
+  GOSSIP_SEEDS: urlList(["http:", "https:"]),
+  GOSSIP_INTERVAL_SECONDS: seconds(30),
+  NETWORK_TOKEN: optionalString(),
   ADVERT_TTL_SECONDS: seconds(300),
   ADVERT_GRACE_SECONDS: z.preprocess(
     (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
@@ -36,6 +46,16 @@ export const peerConfigSchema = z.object({
 export interface PeerConfig extends ServiceConfig {
   /** Redis URL; unset means the embedded store. */
   redisUrl: string | undefined;
+  /** `PEER_ID`; unset means the id kept in `DATA_DIR` (generated once). */
+  peerId: string | undefined;
+  /** How other peers reach this one (default `http://{HOST}:{PORT}`). */
+  publicUrl: string;
+  /** Base URLs of the peers to gossip with first. */
+  gossipSeeds: string[];
+  /** Time between gossip rounds, in ms. */
+  gossipIntervalMs: number;
+  /** The peer-to-peer and peer-to-hub credential, when set. */
+  networkToken: string | undefined;
   /** Advertisement TTL in ms. */
   ttlMs: number;
   /** Grace after the TTL in ms (default: a quarter of the TTL). */
@@ -49,6 +69,11 @@ export function parsePeerConfig(env: Record<string, string | undefined>): PeerCo
   return {
     ...serviceConfig(raw),
     redisUrl: raw.REDIS_URL,
+    peerId: raw.PEER_ID,
+    publicUrl: (raw.PUBLIC_URL ?? `http://${raw.HOST}:${raw.PORT}`).replace(/\/+$/, ""),
+    gossipSeeds: raw.GOSSIP_SEEDS,
+    gossipIntervalMs: raw.GOSSIP_INTERVAL_SECONDS * 1000,
+    networkToken: raw.NETWORK_TOKEN,
     ttlMs,
     graceMs: raw.ADVERT_GRACE_SECONDS === undefined ? ttlMs / 4 : raw.ADVERT_GRACE_SECONDS * 1000,
   };

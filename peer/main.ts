@@ -10,6 +10,7 @@ import { serveUntilSignal } from "../shared/serve.ts";
 import { AdvertisementRegistry } from "./advertisements/mod.ts";
 import { createPeerApp } from "./app.ts";
 import { parsePeerConfig, type PeerConfig } from "./config.ts";
+import { resolvePeerId } from "./identity.ts";
 import { openAdvertisementStore } from "./store/mod.ts";
 
 async function main(config: PeerConfig): Promise<void> {
@@ -19,6 +20,19 @@ async function main(config: PeerConfig): Promise<void> {
     color: Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR"),
   });
   const logger = log("peer");
+  let peerId: string;
+  try {
+    peerId = await resolvePeerId({ configured: config.peerId, dataDir: config.dataDir });
+  } catch (error) {
+    logger.error("Cannot start: {error}", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    Deno.exit(1);
+  }
+  logger.info("Peer {peerId}, reachable by other peers at {publicUrl}", {
+    peerId,
+    publicUrl: config.publicUrl,
+  });
   const store = await openAdvertisementStore({
     ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
     dataDir: config.dataDir,

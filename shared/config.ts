@@ -71,6 +71,31 @@ export function optionalUrl(protocols: readonly string[]) {
   );
 }
 
+/** A comma-separated list of base URLs with one of the given protocols; empty means none. */
+export function urlList(protocols: readonly string[]) {
+  const starts = protocols.map((p) => `${p}//`).join(" or ");
+  return z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value.split(",").map((part) => part.trim()).filter((part) => part !== "")
+        : value ?? [],
+    z.array(
+      z.string().refine((value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      }, {
+        error: (issue) =>
+          `${
+            JSON.stringify(issue.input)
+          } is not a URL starting with ${starts} (expected comma-separated URLs)`,
+      }).transform((value) => value.replace(/\/+$/, "")),
+    ),
+  );
+}
+
 /** Log levels accepted by `LOG_LEVEL`. */
 export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 
@@ -100,7 +125,7 @@ export function parseConfig<T extends z.ZodType>(
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const name = issue?.path.join(".") ?? "configuration";
+  const name = issue?.path.length ? String(issue.path[0]) : "configuration";
   const raw = issue?.path.length ? env[String(issue.path[0])] : undefined;
   const shown = raw === undefined ? "(unset)" : JSON.stringify(raw);
   throw new ConfigError(
