@@ -96,6 +96,34 @@ export interface BulkOptions {
   digest?: string | undefined;
 }
 
+/** One advertisement another peer asserts for itself in a gossip exchange (always public). */
+export interface RemoteItem {
+  /** The register (lower case). */
+  registerId: string;
+  /** The advertising peer's replication state of the register. */
+  syncState: Advertisement["syncState"];
+  /** Its latest version. */
+  latestVersion: number;
+  /** Its latest docket version. */
+  latestDocketVersion: number;
+}
+
+/** What replacing a peer's set did. */
+export interface RemoteReplaceResult {
+  /** Items received. */
+  processed: number;
+  /** New advertisements of that peer. */
+  added: number;
+  /** Its advertisements whose values changed. */
+  updated: number;
+  /** Its advertisements missing from the new set, removed. */
+  removed: number;
+  /** Already as sent: lease renewed, nothing rewritten. */
+  unchanged: number;
+  /** Whether the store took the changes now. */
+  persisted: boolean;
+}
+
 /** A bulk request applied before: its digest and the entries it left. */
 interface AppliedBulk {
   digest: string;
@@ -142,6 +170,8 @@ export class AdvertisementRegistry {
   readonly #changedBeforeLoad = new Set<string>();
   /** A full sync arrived before the store's contents were loaded: stored local entries are stale. */
   #localSetKnownBeforeLoad = false;
+  /** Peers whose whole set arrived before the store's contents were loaded: their stored entries are stale. */
+  readonly #remoteSetsKnownBeforeLoad = new Set<string>();
   #loaded = false;
   #starting: Promise<void> | undefined;
   #started = false;
@@ -319,6 +349,96 @@ export class AdvertisementRegistry {
       removed: entry !== undefined && entry.expiresAt > this.#clock.now(),
       persisted,
     };
+  }
+
+  /**
+   * Replaces everything `peerId` advertises with `items`, its complete set
+   * as received in a gossip exchange: new and changed ones are written,
+   * unchanged ones have their lease renewed, and the ones it no longer sends
+   * are removed. Other peers' advertisements and local ones are untouched.
+   */
+  async replaceRemote(peerId: string, items: readonly RemoteItem[]): Promise<RemoteReplaceResult> {
+    await this.start();
+    const now = this.#clock.now();
+    const expiresAt = now + this.#leaseMs;
+    const stamp = new Date(now).toISOString();
+    const batch: StoreBatch = { put: [], remove: [] };
+    const previous = this.#remote.get(peerId) ?? new Map<string, Entry>();
+    const next = new Map<string, Entry>();
+    let added = 0;
+    let updated = 0;
+    let unchanged = 0;
+    let removed = 0;
+    const ids = items.map((item) => item.registerId.toLowerCase());
+    const seen = new Set<string>();
+    for (const registerId of ids) {
+      if (seen.has(registerId)) {
+        throw new AppError(
+          "invalid_argument",
+          `Cannot take advertisements from peer "${peerId}": register "${registerId}" is listed twice`,
+        );
+      }
+      seen.add(registerId);
+    }
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index]!;
+      const registerId = ids[index]!;
+      const existing = previous.get(registerId);
+      const live = existing && existing.expiresAt > now ? existing : undefined;
+      if (
+        live && live.advertisement.syncState === item.syncState &&
+        live.advertisement.latestVersion === item.latestVersion &&
+        live.advertisement.latestDocketVersion === item.latestDocketVersion
+      ) {
+        live.expiresAt = expiresAt;
+        next.set(registerId, live);
+        batch.put.push({ advertisement: live.advertisement, expiresAt, valueChanged: false });
+        unchanged++;
+        continue;
+      }
+      const advertisement: Advertisement = {
+        registerId,
+        peerId,
+        syncState: item.syncState,
+        latestVersion: item.latestVersion,
+        latestDocketVersion: item.latestDocketVersion,
+        isPublic: true,
+        lastUpdated: stamp,
+      };
+      next.set(registerId, { advertisement, expiresAt });
+      batch.put.push({ advertisement, expiresAt, valueChanged: true });
+      if (live) updated++;
+      else added++;
+    }
+    for (const [registerId, entry] of previous) {
+      if (next.has(registerId)) continue;
+      batch.remove.push({ registerId, peerId });
+      if (entry.expiresAt > now) removed++;
+    }
+    if (next.size === 0) this.#remote.delete(peerId);
+    else this.#remote.set(peerId, next);
+    if (!this.#loaded) this.#remoteSetsKnownBeforeLoad.add(peerId);
+    const persisted = await this.#persist(batch);
+    return { processed: items.length, added, updated, removed, unchanged, persisted };
+  }
+
+  /** This node's public local advertisements (what it tells other peers), sorted by id. */
+  publicLocal(): RemoteItem[] {
+    const now = this.#clock.now();
+    const out: RemoteItem[] = [];
+    for (const entry of this.#local.values()) {
+      const ad = entry.advertisement;
+      if (entry.expiresAt <= now || !ad.isPublic) continue;
+      out.push({
+        registerId: ad.registerId,
+        syncState: ad.syncState,
+        latestVersion: ad.latestVersion,
+        latestDocketVersion: ad.latestDocketVersion,
+      });
+    }
+    return out.sort((a, b) =>
+      a.registerId < b.registerId ? -1 : a.registerId > b.registerId ? 1 : 0
+    );
   }
 
   /** Public registers, local and remote, one entry per register, sorted by id. */
@@ -509,10 +629,13 @@ export class AdvertisementRegistry {
       let adopted = 0;
       for (const entry of stored) {
         const key = advertisementKey(entry.advertisement);
-        const local = entry.advertisement.peerId === undefined;
+        const peerId = entry.advertisement.peerId;
+        const staleSet = peerId === undefined
+          ? this.#localSetKnownBeforeLoad
+          : this.#remoteSetsKnownBeforeLoad.has(peerId);
         if (
-          entry.expiresAt <= now || this.#changedBeforeLoad.has(key) ||
-          (local && this.#localSetKnownBeforeLoad) || this.#has(entry.advertisement)
+          entry.expiresAt <= now || this.#changedBeforeLoad.has(key) || staleSet ||
+          this.#has(entry.advertisement)
         ) continue;
         this.#set(entry);
         adopted++;
@@ -520,6 +643,7 @@ export class AdvertisementRegistry {
       if (!this.#lastFullSync) this.#lastFullSync = fullSync;
       this.#loaded = true;
       this.#changedBeforeLoad.clear();
+      this.#remoteSetsKnownBeforeLoad.clear();
       this.#invalidate();
       this.#logger.info("Merged {adopted} advertisements from the {kind} store into memory", {
         adopted,
