@@ -21,10 +21,7 @@ export const registerConfigSchema = z.object({
   ...commonConfigShape,
   PORT: port(8081),
   DATA_DIR: stringWithDefault(".data/register"),
-  PEER_URL: z.preprocess(
-    (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
-    optionalUrl(["http:", "https:"]).default("http://127.0.0.1:8080"),
-  ),
+  PEER_URL: optionalUrl(["http:", "https:"]).default("http://127.0.0.1:8080"),
   PEER_API_TOKEN: optionalString(),
   PEER_TIMEOUT_SECONDS: seconds(10),
   MONGODB_URL: optionalUrl(["mongodb:", "mongodb+srv:"]),
@@ -53,7 +50,7 @@ export function parseRegisterConfig(env: Record<string, string | undefined>): Re
   const raw = parseConfig(registerConfigSchema, env);
   return {
     ...serviceConfig(raw),
-    peerUrl: raw.PEER_URL as string,
+    peerUrl: raw.PEER_URL,
     peerApiToken: raw.PEER_API_TOKEN,
     peerTimeoutMs: raw.PEER_TIMEOUT_SECONDS * 1000,
     mongodbUrl: raw.MONGODB_URL,

@@ -56,18 +56,21 @@ export function stringWithDefault(defaultValue: string) {
   return z.preprocess(unsetIfEmpty, z.string().default(defaultValue));
 }
 
+/** Whether `value` parses as a URL with one of `protocols`. */
+function hasProtocol(value: string, protocols: readonly string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** An optional URL with one of the given protocols (`redis:`, `http:` ...). */
 export function optionalUrl(protocols: readonly string[]) {
   const expected = `expected a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`;
   return z.preprocess(
     unsetIfEmpty,
-    z.string().refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, { message: expected }).optional(),
+    z.string().refine((value) => hasProtocol(value, protocols), { message: expected }).optional(),
   );
 }
 
@@ -80,13 +83,7 @@ export function urlList(protocols: readonly string[]) {
         ? value.split(",").map((part) => part.trim()).filter((part) => part !== "")
         : value ?? [],
     z.array(
-      z.string().refine((value) => {
-        try {
-          return protocols.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      }, {
+      z.string().refine((value) => hasProtocol(value, protocols), {
         error: (issue) =>
           `${
             JSON.stringify(issue.input)

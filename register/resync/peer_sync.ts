@@ -22,6 +22,7 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
+import { settlesWithin } from "../../shared/async.ts";
 import { type Backoff, createBackoff } from "../../shared/backoff.ts";
 import type { PeerClient } from "../../shared/client/peer_client.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
@@ -80,9 +81,8 @@ export class PeerSync {
   #queuedManual: Promise<BulkAdvertiseResponse> | undefined;
   #running = false;
   #retryLoop: Promise<void> | undefined;
+  /** When the retry loop's wait ends; set only while it waits out a backoff delay. */
   #retryDueAt: number | undefined;
-  /** The retry loop is waiting out a backoff delay. */
-  #retryWaiting = false;
   /** Changes not sent one by one because a retry was waiting; a full sync must read after them. */
   #skippedChanges = 0;
   /** Wakes the retry loop's wait when another sync succeeded meanwhile. */
@@ -135,7 +135,7 @@ export class PeerSync {
     if (!call || this.#stop.signal.aborted) return;
     // While a retry waits, the peer is known to be away, and the retry's full sync will read
     // the registers after this change: calling now would only queue calls that time out.
-    if (this.#retryWaiting) {
+    if (this.#retryDueAt !== undefined) {
       this.#skippedChanges++;
       return;
     }
@@ -153,14 +153,7 @@ export class PeerSync {
     });
     this.#pending.add(done);
     void done.finally(() => this.#pending.delete(done));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      done,
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, this.#options.notifyWaitMs ?? 2000);
-      }),
-    ]);
-    clearTimeout(timer);
+    await settlesWithin(done, this.#options.notifyWaitMs ?? 2000);
   }
 
   /**
@@ -279,7 +272,6 @@ export class PeerSync {
     this.#retryLoop = this.#retryUntilSynced(trigger, waitFirst).finally(() => {
       this.#retryLoop = undefined;
       this.#retryDueAt = undefined;
-      this.#retryWaiting = false;
     });
   }
 
@@ -299,12 +291,11 @@ export class PeerSync {
           seconds: Math.round(backoff.delayMs / 100) / 10,
         });
         this.#wake = new AbortController();
-        this.#retryWaiting = true;
         await this.#options.scheduler.sleep(
           backoff.delayMs,
           AbortSignal.any([signal, this.#wake.signal]),
         );
-        this.#retryWaiting = false;
+        this.#retryDueAt = undefined;
         this.#wake = undefined;
         backoff = backoff.next();
         if (signal.aborted) return;
@@ -314,7 +305,6 @@ export class PeerSync {
         if (success !== since && success && success.changesSeen >= this.#skippedChanges) return;
       }
       wait = true;
-      this.#retryDueAt = undefined;
       const attempt = await this.#enqueue(() => this.#fullSync(trigger));
       if (!attempt.error) return;
       trigger = "retry";

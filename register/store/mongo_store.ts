@@ -234,16 +234,8 @@ export class MongoRegisterStore implements RegisterStore, AsyncDisposable {
 
 /** A register as its document. */
 function toDocument(register: Register): RegisterDocument {
-  return {
-    _id: register.id,
-    name: register.name,
-    advertise: register.advertise,
-    isPublic: register.isPublic,
-    latestVersion: register.latestVersion,
-    latestDocketVersion: register.latestDocketVersion,
-    createdAt: register.createdAt,
-    updatedAt: register.updatedAt,
-  };
+  const { id, ...fields } = register;
+  return { _id: id, ...fields };
 }
 
 /** A document as a register (only the register's fields). */

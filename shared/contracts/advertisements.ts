@@ -8,7 +8,7 @@
 import { z } from "@hono/zod-openapi";
 
 /** A zod error setting: "is required" for a missing value, `message` otherwise. */
-function expect(message: string) {
+export function requiredOr(message: string) {
   return {
     error: (issue: { input?: unknown }) => issue.input === undefined ? "is required" : message,
   };
@@ -18,7 +18,7 @@ function expect(message: string) {
 export const MAX_BULK_ITEMS = 100_000;
 
 /** A register id: 32 hex characters (a GUID without hyphens); the peer lower-cases it. */
-export const RegisterIdSchema = z.string(expect("must be 32 hex characters"))
+export const RegisterIdSchema = z.string(requiredOr("must be 32 hex characters"))
   .regex(/^[0-9a-fA-F]{32}$/, { message: "must be 32 hex characters" })
   .openapi({
     description:
@@ -27,7 +27,7 @@ export const RegisterIdSchema = z.string(expect("must be 32 hex characters"))
   });
 
 /** A version number (int64 on the wire, a safe integer here). */
-const VersionSchema = z.number(expect("must be a whole number from 0"))
+export const VersionSchema = z.number(requiredOr("must be a whole number from 0"))
   .int({ message: "must be a whole number from 0" })
   .min(0, { message: "must be a whole number from 0" })
   .max(Number.MAX_SAFE_INTEGER, { message: "must be at most 2^53-1" });
@@ -35,7 +35,7 @@ const VersionSchema = z.number(expect("must be a whole number from 0"))
 /** One advertisement in a bulk request. */
 export const AdvertisementItemSchema = z.object({
   registerId: RegisterIdSchema,
-  isPublic: z.boolean(expect("must be true or false")).openapi({
+  isPublic: z.boolean(requiredOr("must be true or false")).openapi({
     description:
       "false keeps the advertisement private: never listed as available, never sent to other peers.",
   }),
@@ -45,13 +45,13 @@ export const AdvertisementItemSchema = z.object({
 
 /** `POST /api/registers/bulk-advertise` body. */
 export const BulkAdvertiseRequestSchema = z.object({
-  advertisements: z.array(AdvertisementItemSchema, expect("must be an array"))
+  advertisements: z.array(AdvertisementItemSchema, requiredOr("must be an array"))
     .max(MAX_BULK_ITEMS, { message: `must hold at most ${MAX_BULK_ITEMS} items` })
     .openapi({
       description:
         "Each register at most once (ids compared case-insensitively); a repeated one is a 400.",
     }),
-  fullSync: z.boolean(expect("must be true or false")).default(false).openapi({
+  fullSync: z.boolean(requiredOr("must be true or false")).default(false).openapi({
     description:
       "true: the list is the complete set of local advertisements; every other local advertisement is removed (remote ones are untouched). An empty list then means no public registers.",
   }),
@@ -96,7 +96,7 @@ export const AvailableRegistersSchema = z.array(AvailableRegisterInfoSchema);
 
 /** `POST /api/registers/{registerId}/advertise` body. */
 export const AdvertiseRegisterRequestSchema = z.object({
-  isPublic: z.boolean(expect("must be true or false")),
+  isPublic: z.boolean(requiredOr("must be true or false")),
   latestVersion: VersionSchema.optional().openapi({
     description: "Optional; when absent the version already known is kept.",
   }),

@@ -5,13 +5,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { BulkAdvertiseResponseSchema } from "./advertisements.ts";
-
-function expect(message: string) {
-  return {
-    error: (issue: { input?: unknown }) => issue.input === undefined ? "is required" : message,
-  };
-}
+import { BulkAdvertiseResponseSchema, requiredOr, VersionSchema } from "./advertisements.ts";
 
 /** Names unknown fields: `unknown field "advertized" (expected name, advertise, isPublic)`. */
 function unknownFields(expected: string) {
@@ -28,17 +22,12 @@ function unknownFields(expected: string) {
 const NAME_MESSAGE = "must be a string of 1 to 200 characters";
 
 /** A register's name: trimmed, 1 to 200 characters. */
-export const RegisterNameSchema = z.string(expect(NAME_MESSAGE)).trim()
+export const RegisterNameSchema = z.string(requiredOr(NAME_MESSAGE)).trim()
   .min(1, { message: NAME_MESSAGE }).max(200, { message: NAME_MESSAGE })
   .openapi({ example: "Land titles" });
 
-const VersionSchema = z.number(expect("must be a whole number from 0"))
-  .int({ message: "must be a whole number from 0" })
-  .min(0, { message: "must be a whole number from 0" })
-  .max(Number.MAX_SAFE_INTEGER, { message: "must be at most 2^53-1" });
-
 const flag = (description: string) =>
-  z.boolean(expect("must be true or false")).openapi({ description });
+  z.boolean(requiredOr("must be true or false")).openapi({ description });
 
 /** A register as the service answers it. */
 export const RegisterSchema = z.object({

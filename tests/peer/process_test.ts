@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { startRedis } from "../fixtures/redis_server.ts";
 import { runToExit, type ServiceProcess, startService } from "../fixtures/service_process.ts";
+import { until } from "../fixtures/wait.ts";
 import { item, rid } from "./helpers.ts";
 
 const PEER = "peer/main.ts";
@@ -27,15 +28,6 @@ async function availableIds(peer: ServiceProcess): Promise<string[]> {
   return (await get(peer, "/api/registers/available")).body.map((r: { registerId: string }) =>
     r.registerId
   );
-}
-
-/** Polls until `check` holds; for waiting on a process's own progress, not on time. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const FIVE = [item(1), item(2), item(3), item(4), item(5, { latestVersion: 12 })];

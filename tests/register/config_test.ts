@@ -17,6 +17,7 @@ Deno.test("the register service's defaults are the documented ones", () => {
   assert.equal(config.resyncIntervalMs, 300_000);
   assert.equal(config.resyncRetryMaxMs, 60_000);
   assert.equal(config.mongodbUrl, undefined);
+  assert.equal(parseRegisterConfig({ PEER_URL: "" }).peerUrl, "http://127.0.0.1:8080");
 });
 
 Deno.test("durations accept fractions of a second", () => {

@@ -14,6 +14,7 @@ import { isDeepStrictEqual } from "node:util";
 import { freePort } from "../fixtures/ports.ts";
 import { type RedisServer, startRedis } from "../fixtures/redis_server.ts";
 import { type ServiceProcess, startService } from "../fixtures/service_process.ts";
+import { tempDir, until } from "../fixtures/wait.ts";
 
 const PEER = "peer/main.ts";
 const REGISTER = "register/main.ts";
@@ -47,38 +48,6 @@ async function call(
 }
 
 const get = (base: string | ServiceProcess, path: string) => call(base, "GET", path);
-
-/** Polls until `check` holds; for waiting on a process's own progress, not on time. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (true) {
-    try {
-      if (await check()) return;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error; // e.g. a process not listening yet
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting until ${what}` +
-          (lastError ? ` (last error: ${lastError})` : ""),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** A temporary directory removed on dispose. */
-async function tempDir(prefix: string): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix });
-  return {
-    path,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true });
-    },
-  };
-}
 
 interface PeerOptions {
   /** Run on Redis; otherwise on SQLite in `dataDir`. */
