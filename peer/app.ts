@@ -8,13 +8,18 @@ import type { Logger } from "@logtape/logtape";
 import { createHttpApp, type HttpApp } from "../shared/http/app.ts";
 import { VERSION } from "../shared/version.ts";
 import { addAdvertisementRoutes, type AdvertisementRegistry } from "./advertisements/mod.ts";
+import { addGossipRoutes, GOSSIP_PATH_PREFIX, type Gossiper } from "./gossip/mod.ts";
 
 /** What the peer's app needs. */
 export interface PeerAppOptions {
   /** The advertisements. */
   registry: AdvertisementRegistry;
+  /** Gossip with other peers; without it the gossip endpoints are absent. */
+  gossiper?: Gossiper;
   /** When set, state-changing endpoints need this bearer token. */
   apiToken?: string | undefined;
+  /** When set, the gossip endpoints need this bearer token instead. */
+  networkToken?: string | undefined;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
   /** Where unexpected errors are logged. */
@@ -29,6 +34,7 @@ export function createPeerApp(options: PeerAppOptions): HttpApp {
     description:
       "Keeps which registers are advertised on this node and by other peers, and serves the public ones.",
     apiToken: options.apiToken,
+    apiTokenExempt: [GOSSIP_PATH_PREFIX],
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     readiness: () => ({
@@ -37,5 +43,8 @@ export function createPeerApp(options: PeerAppOptions): HttpApp {
     }),
   });
   addAdvertisementRoutes(app, options.registry);
+  if (options.gossiper) {
+    addGossipRoutes(app, options.gossiper, { networkToken: options.networkToken });
+  }
   return app;
 }

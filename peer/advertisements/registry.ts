@@ -108,6 +108,25 @@ export interface RemoteItem {
   latestDocketVersion: number;
 }
 
+/** Options of {@link AdvertisementRegistry.replaceRemote} and {@link AdvertisementRegistry.renewRemote}. */
+export interface RemoteLeaseOptions {
+  /** When the owner issued the set (ms since the epoch): the lease runs from then. Default: now. */
+  issuedAt?: number;
+}
+
+function remoteItemOf(ad: Advertisement): RemoteItem {
+  return {
+    registerId: ad.registerId,
+    syncState: ad.syncState,
+    latestVersion: ad.latestVersion,
+    latestDocketVersion: ad.latestDocketVersion,
+  };
+}
+
+function byRegisterId(a: { registerId: string }, b: { registerId: string }): number {
+  return a.registerId < b.registerId ? -1 : a.registerId > b.registerId ? 1 : 0;
+}
+
 /** What replacing a peer's set did. */
 export interface RemoteReplaceResult {
   /** Items received. */
@@ -357,10 +376,14 @@ export class AdvertisementRegistry {
    * unchanged ones have their lease renewed, and the ones it no longer sends
    * are removed. Other peers' advertisements and local ones are untouched.
    */
-  async replaceRemote(peerId: string, items: readonly RemoteItem[]): Promise<RemoteReplaceResult> {
+  async replaceRemote(
+    peerId: string,
+    items: readonly RemoteItem[],
+    options: RemoteLeaseOptions = {},
+  ): Promise<RemoteReplaceResult> {
     await this.start();
     const now = this.#clock.now();
-    const expiresAt = now + this.#leaseMs;
+    const expiresAt = this.#remoteExpiry(now, options.issuedAt);
     const stamp = new Date(now).toISOString();
     const batch: StoreBatch = { put: [], remove: [] };
     const previous = this.#remote.get(peerId) ?? new Map<string, Entry>();
@@ -422,6 +445,43 @@ export class AdvertisementRegistry {
     return { processed: items.length, added, updated, removed, unchanged, persisted };
   }
 
+  /**
+   * Renews the lease of everything `peerId` advertises, when a newer header
+   * of its unchanged set arrives. Returns how many were renewed.
+   */
+  async renewRemote(peerId: string, options: RemoteLeaseOptions = {}): Promise<number> {
+    await this.start();
+    const now = this.#clock.now();
+    const expiresAt = this.#remoteExpiry(now, options.issuedAt);
+    const put: AdvertisementWrite[] = [];
+    for (const entry of this.#remote.get(peerId)?.values() ?? []) {
+      if (entry.expiresAt <= now) continue;
+      entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
+      put.push({
+        advertisement: entry.advertisement,
+        expiresAt: entry.expiresAt,
+        valueChanged: false,
+      });
+    }
+    await this.#persist({ put, remove: [] });
+    return put.length;
+  }
+
+  /** Removes everything `peerId` advertises here. Returns how many live ones there were. */
+  async forgetRemote(peerId: string): Promise<number> {
+    return (await this.replaceRemote(peerId, [])).removed;
+  }
+
+  /** What `peerId` advertises here, live, sorted by id. */
+  remoteItems(peerId: string): RemoteItem[] {
+    const now = this.#clock.now();
+    const out: RemoteItem[] = [];
+    for (const entry of this.#remote.get(peerId)?.values() ?? []) {
+      if (entry.expiresAt > now) out.push(remoteItemOf(entry.advertisement));
+    }
+    return out.sort(byRegisterId);
+  }
+
   /** This node's public local advertisements (what it tells other peers), sorted by id. */
   publicLocal(): RemoteItem[] {
     const now = this.#clock.now();
@@ -429,16 +489,9 @@ export class AdvertisementRegistry {
     for (const entry of this.#local.values()) {
       const ad = entry.advertisement;
       if (entry.expiresAt <= now || !ad.isPublic) continue;
-      out.push({
-        registerId: ad.registerId,
-        syncState: ad.syncState,
-        latestVersion: ad.latestVersion,
-        latestDocketVersion: ad.latestDocketVersion,
-      });
+      out.push(remoteItemOf(ad));
     }
-    return out.sort((a, b) =>
-      a.registerId < b.registerId ? -1 : a.registerId > b.registerId ? 1 : 0
-    );
+    return out.sort(byRegisterId);
   }
 
   /** Public registers, local and remote, one entry per register, sorted by id. */
@@ -506,6 +559,15 @@ export class AdvertisementRegistry {
       loaded: this.#loaded,
       ...(this.#link.lastError ? { lastError: this.#link.lastError } : {}),
     };
+  }
+
+  /**
+   * When a remote advertisement's lease ends: a lease from the header's
+   * issue time (so a header relayed late gives no extra time), never later
+   * than a full lease from now (an owner's clock ahead of this one).
+   */
+  #remoteExpiry(now: number, issuedAt: number | undefined): number {
+    return Math.min(issuedAt ?? now, now) + this.#leaseMs;
   }
 
   #liveLocal(registerId: string, now: number): Entry | undefined {

@@ -21,6 +21,18 @@ import {
   type WithdrawRegisterResponse,
   WithdrawRegisterResponseSchema,
 } from "../contracts/advertisements.ts";
+import {
+  type ExchangeRequest,
+  type ExchangeResponse,
+  ExchangeResponseSchema,
+  type ForgetPeerResponse,
+  ForgetPeerResponseSchema,
+  type PeersResponse,
+  PeersResponseSchema,
+  type PushRequest,
+  type PushResponse,
+  PushResponseSchema,
+} from "../contracts/gossip.ts";
 import { type CallOptions, JsonClient, type JsonClientOptions } from "./json_client.ts";
 
 /** `GET /healthz` answer. */
@@ -114,6 +126,54 @@ export class PeerClient {
       path: "/api/registers/sync-state",
       schema: SyncStateResponseSchema,
       action: "Cannot read the peer's sync state",
+    }, options);
+  }
+
+  /**
+   * `POST /api/gossip/exchange`: this node's digest out, the records it
+   * lacks back. Build the client with `token: NETWORK_TOKEN`.
+   */
+  gossipExchange(request: ExchangeRequest, options?: CallOptions): Promise<ExchangeResponse> {
+    return this.#http.send({
+      method: "POST",
+      path: "/api/gossip/exchange",
+      body: request,
+      schema: ExchangeResponseSchema,
+      action: "Cannot exchange gossip",
+    }, options);
+  }
+
+  /** `POST /api/gossip/push`: the records the other side wanted. */
+  gossipPush(request: PushRequest, options?: CallOptions): Promise<PushResponse> {
+    return this.#http.send({
+      method: "POST",
+      path: "/api/gossip/push",
+      body: request,
+      schema: PushResponseSchema,
+      action: "Cannot push gossip records",
+    }, options);
+  }
+
+  /** `GET /api/peers`: the peers this one knows. */
+  peers(options?: CallOptions): Promise<PeersResponse> {
+    return this.#http.send({
+      method: "GET",
+      path: "/api/peers",
+      schema: PeersResponseSchema,
+      action: "Cannot list the peer's known peers",
+    }, options);
+  }
+
+  /** `DELETE /api/peers/{peerId}`: forgets a peer, its key and its advertisements. */
+  forgetPeer(
+    peerId: string,
+    options?: CallOptions,
+  ): Promise<ForgetPeerResponse> {
+    return this.#http.send({
+      method: "DELETE",
+      path: `/api/peers/${encodeURIComponent(peerId)}`,
+      schema: ForgetPeerResponseSchema,
+      action: `Cannot forget peer "${peerId}"`,
     }, options);
   }
 

@@ -7,12 +7,9 @@
  */
 import { z } from "@hono/zod-openapi";
 
-/** A zod error setting: "is required" for a missing value, `message` otherwise. */
-export function requiredOr(message: string) {
-  return {
-    error: (issue: { input?: unknown }) => issue.input === undefined ? "is required" : message,
-  };
-}
+import { requiredOr } from "./fields.ts";
+
+export { requiredOr };
 
 /** Most items one bulk request may carry. */
 export const MAX_BULK_ITEMS = 100_000;

@@ -5,19 +5,8 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { BulkAdvertiseResponseSchema, requiredOr, VersionSchema } from "./advertisements.ts";
-
-/** Names unknown fields: `unknown field "advertized" (expected name, advertise, isPublic)`. */
-function unknownFields(expected: string) {
-  return {
-    error: (issue: { code?: string; keys?: string[] }) =>
-      issue.code === "unrecognized_keys"
-        ? `unknown field ${
-          (issue.keys ?? []).map((k) => JSON.stringify(k)).join(", ")
-        } (expected ${expected})`
-        : undefined,
-  };
-}
+import { BulkAdvertiseResponseSchema, VersionSchema } from "./advertisements.ts";
+import { requiredOr, unknownFields } from "./fields.ts";
 
 const NAME_MESSAGE = "must be a string of 1 to 200 characters";
 

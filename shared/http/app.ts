@@ -45,6 +45,8 @@ export interface HttpAppOptions {
   readiness: () => Readiness | Promise<Readiness>;
   /** When set, POST, PUT, PATCH and DELETE need `Authorization: Bearer <apiToken>`. */
   apiToken?: string | undefined;
+  /** Paths (prefixes) guarded by a credential of their own instead of the API token. */
+  apiTokenExempt?: readonly string[];
   /** Largest request body accepted, in bytes (default 16 MiB). */
   maxBodyBytes?: number;
   /** Where unexpected errors are logged. */
@@ -129,7 +131,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
         ),
     }),
   );
-  app.use("/api/*", requireTokenForChanges(options.apiToken));
+  app.use(
+    "/api/*",
+    requireTokenForChanges(options.apiToken, { except: options.apiTokenExempt ?? [] }),
+  );
 
   app.get(
     "/healthz",

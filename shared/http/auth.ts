@@ -24,25 +24,39 @@ export async function secretsEqual(given: string, expected: string): Promise<boo
   return timingSafeEqual(a, b);
 }
 
+/** Options of {@link requireTokenForChanges}. */
+export interface TokenOptions {
+  /** The token's variable name, shown in error messages (default `API_TOKEN`). */
+  name?: string;
+  /** Paths left to their own credential (checked by `startsWith`). */
+  except?: readonly string[];
+}
+
 /**
  * Middleware requiring `Authorization: Bearer <token>` on POST, PUT, PATCH and
  * DELETE requests. Reads pass freely. Without a token it lets everything pass.
  */
-export function requireTokenForChanges(token: string | undefined): MiddlewareHandler {
+export function requireTokenForChanges(
+  token: string | undefined,
+  options: TokenOptions = {},
+): MiddlewareHandler {
+  const name = options.name ?? "API_TOKEN";
+  const except = options.except ?? [];
   return async (c, next) => {
     if (token === undefined || !STATE_CHANGING.has(c.req.method)) return await next();
+    if (except.some((prefix) => c.req.path.startsWith(prefix))) return await next();
     const header = c.req.header("authorization");
     const match = header?.match(/^Bearer\s+(.+)$/i);
     if (!match) {
       throw new AppError(
         "unauthenticated",
-        `${c.req.method} ${c.req.path} needs an "Authorization: Bearer <API_TOKEN>" header`,
+        `${c.req.method} ${c.req.path} needs an "Authorization: Bearer <${name}>" header`,
       );
     }
     if (!(await secretsEqual(match[1]!.trim(), token))) {
       throw new AppError(
         "permission_denied",
-        `${c.req.method} ${c.req.path}: the bearer token is not valid`,
+        `${c.req.method} ${c.req.path}: the bearer token is not valid (expected ${name})`,
       );
     }
     await next();

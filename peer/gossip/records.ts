@@ -1,0 +1,240 @@
+/**
+ * The records this node holds of other peers: one signed header per owner,
+ * whose advertisement set lives in the registry as that owner's remote
+ * advertisements. Incoming records are checked in full before anything
+ * changes (a bad signature or a set that does not match its digest makes
+ * the whole message a 400), then each is taken or left on its own merits.
+ *
+ * @module
+ */
+import type { Clock } from "../../shared/clock.ts";
+import type { GossipRecord, RecordHeader } from "../../shared/contracts/gossip.ts";
+import { AppError } from "../../shared/errors.ts";
+import type { AdvertisementRegistry, RemoteItem } from "../advertisements/mod.ts";
+import type { Membership } from "./membership.ts";
+import { advertisementsDigest, type SignatureVerifier } from "./signing.ts";
+
+/** How far in the future a header's issue time may be (clock skew between peers), in ms. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Options of {@link RecordBook}. */
+export interface RecordBookOptions {
+  /** This node's id: records about it are ignored. */
+  selfId: string;
+  /** Where remote advertisements go. */
+  registry: AdvertisementRegistry;
+  /** Known peers (and their keys). */
+  membership: Membership;
+  /** Checks signatures. */
+  verifier: SignatureVerifier;
+  /** Time source. */
+  clock: Clock;
+  /** How long a record lives after it was issued, in ms (the advertisement lease). */
+  leaseMs: number;
+  /** Largest accepted clock skew, in ms (default 5 min). */
+  maxClockSkewMs?: number;
+  /** Most records held (default: the membership bound). */
+  maxRecords?: number;
+}
+
+/** What taking a batch of records did. */
+export interface TakeResult {
+  /** Records newer than the held ones, applied. */
+  accepted: number;
+  /** Records not newer, expired, about this node, or without a set it could apply. */
+  ignored: number;
+  /** Records refused one by one, with the reason. */
+  rejected: { peerId: string; reason: string }[];
+}
+
+/** Why a single record is refused, or undefined when it may be taken. */
+type Verdict =
+  | { kind: "take"; items: RemoteItem[] | undefined }
+  | { kind: "ignore" }
+  | { kind: "reject"; reason: string; code: "permission_denied" | "failed_precondition" };
+
+/** The held records; see the module documentation. */
+export class RecordBook {
+  readonly #options: RecordBookOptions;
+  readonly #held = new Map<string, RecordHeader>();
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** Creates an empty book. */
+  constructor(options: RecordBookOptions) {
+    this.#options = options;
+  }
+
+  /** The held header of `peerId`'s record. */
+  get(peerId: string): RecordHeader | undefined {
+    return this.#held.get(peerId);
+  }
+
+  /** Every live held header. */
+  headers(): RecordHeader[] {
+    this.#dropExpired();
+    return [...this.#held.values()];
+  }
+
+  /** The only key accepted for `peerId`: from its held record, else from the membership list. */
+  keyFor(peerId: string): string | undefined {
+    return this.#held.get(peerId)?.publicKey ?? this.#options.membership.get(peerId)?.publicKey;
+  }
+
+  /** Throws unless `header` is signed by its key and that key is the one known for its id. */
+  async checkSender(header: RecordHeader, action: string): Promise<void> {
+    if (!(await this.#options.verifier.verify(header))) {
+      throw new AppError(
+        "invalid_argument",
+        `${action}: from.signature does not verify for peer "${header.peerId}"`,
+      );
+    }
+    const known = this.keyFor(header.peerId);
+    if (known !== undefined && known !== header.publicKey) {
+      throw new AppError("permission_denied", `${action}: ${conflict(header.peerId)}`);
+    }
+    const skew = header.issuedAt - this.#options.clock.now();
+    if (skew > this.#maxSkewMs) {
+      throw new AppError(
+        "failed_precondition",
+        `${action}: peer "${header.peerId}" issued its record ${
+          Math.round(skew / 1000)
+        } s ahead of this peer's clock (at most ${this.#maxSkewMs / 1000} s is accepted)`,
+      );
+    }
+  }
+
+  /**
+   * Takes a batch of records. Throws `invalid_argument` (and changes
+   * nothing) when any record is malformed: a bad signature, a set that does
+   * not match its digest or count, a register or owner listed twice.
+   */
+  async take(records: readonly GossipRecord[], action: string): Promise<TakeResult> {
+    const seen = new Set<string>();
+    const checked: { header: RecordHeader; items: RemoteItem[] | undefined }[] = [];
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index]!;
+      const header = record.header;
+      const where = `${action}: records[${index}] (peer "${header.peerId}")`;
+      if (seen.has(header.peerId)) {
+        throw new AppError("invalid_argument", `${where} repeats a record of the same peer`);
+      }
+      seen.add(header.peerId);
+      if (!(await this.#options.verifier.verify(header))) {
+        throw new AppError("invalid_argument", `${where}: header.signature does not verify`);
+      }
+      checked.push({ header, items: await itemsOf(record, where) });
+    }
+    return await this.#serially(async () => {
+      const result: TakeResult = { accepted: 0, ignored: 0, rejected: [] };
+      for (const { header, items } of checked) {
+        const verdict = this.#judge(header, items);
+        if (verdict.kind === "ignore") result.ignored++;
+        else if (verdict.kind === "reject") {
+          result.rejected.push({ peerId: header.peerId, reason: verdict.reason });
+        } else {
+          await this.#apply(header, verdict.items);
+          result.accepted++;
+        }
+      }
+      return result;
+    });
+  }
+
+  /** Drops `peerId`'s record and its advertisements. Returns how many live advertisements went. */
+  async forget(peerId: string): Promise<number> {
+    return await this.#serially(async () => {
+      this.#held.delete(peerId);
+      return await this.#options.registry.forgetRemote(peerId);
+    });
+  }
+
+  get #maxSkewMs(): number {
+    return this.#options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  }
+
+  #judge(header: RecordHeader, items: RemoteItem[] | undefined): Verdict {
+    const now = this.#options.clock.now();
+    if (header.peerId === this.#options.selfId) return { kind: "ignore" };
+    const known = this.keyFor(header.peerId);
+    if (known !== undefined && known !== header.publicKey) {
+      return { kind: "reject", reason: conflict(header.peerId), code: "permission_denied" };
+    }
+    if (header.issuedAt - now > this.#maxSkewMs) {
+      return {
+        kind: "reject",
+        reason: `issued ${Math.round((header.issuedAt - now) / 1000)} s in the future`,
+        code: "failed_precondition",
+      };
+    }
+    if (header.issuedAt + this.#options.leaseMs <= now) return { kind: "ignore" };
+    const held = this.#held.get(header.peerId);
+    if (held && held.issuedAt >= header.issuedAt) return { kind: "ignore" };
+    if (
+      !held && this.#held.size >= (this.#options.maxRecords ?? this.#options.membership.maxPeers)
+    ) {
+      this.#dropExpired();
+      if (this.#held.size >= (this.#options.maxRecords ?? this.#options.membership.maxPeers)) {
+        return { kind: "ignore" };
+      }
+    }
+    const sameSet = held?.adsDigest === header.adsDigest;
+    if (!items && !sameSet) return { kind: "ignore" };
+    return { kind: "take", items: sameSet ? undefined : items };
+  }
+
+  async #apply(header: RecordHeader, items: RemoteItem[] | undefined): Promise<void> {
+    const registry = this.#options.registry;
+    if (items) await registry.replaceRemote(header.peerId, items, { issuedAt: header.issuedAt });
+    else await registry.renewRemote(header.peerId, { issuedAt: header.issuedAt });
+    this.#held.set(header.peerId, header);
+    this.#options.membership.learn(header);
+  }
+
+  #dropExpired(): void {
+    const now = this.#options.clock.now();
+    for (const [peerId, header] of this.#held) {
+      if (header.issuedAt + this.#options.leaseMs <= now) this.#held.delete(peerId);
+    }
+  }
+
+  #serially<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+}
+
+function conflict(peerId: string): string {
+  return `peer id "${peerId}" is already known here with another public key; ` +
+    `two peers may share one PEER_ID, or its key was replaced ` +
+    `(DELETE /api/peers/${peerId} on this peer forgets the old key)`;
+}
+
+/** A record's set as remote items, checked against its header; undefined when it carries none. */
+async function itemsOf(record: GossipRecord, where: string): Promise<RemoteItem[] | undefined> {
+  const ads = record.advertisements;
+  if (ads === undefined) return undefined;
+  if (ads.length !== record.header.adsCount) {
+    throw new AppError(
+      "invalid_argument",
+      `${where}: carries ${ads.length} advertisements but header.adsCount is ${record.header.adsCount}`,
+    );
+  }
+  const items: RemoteItem[] = [];
+  const ids = new Set<string>();
+  for (const ad of ads) {
+    const registerId = ad.registerId.toLowerCase();
+    if (ids.has(registerId)) {
+      throw new AppError("invalid_argument", `${where}: register "${registerId}" is listed twice`);
+    }
+    ids.add(registerId);
+    items.push({ ...ad, registerId });
+  }
+  if ((await advertisementsDigest(items)) !== record.header.adsDigest) {
+    throw new AppError(
+      "invalid_argument",
+      `${where}: the advertisements do not match header.adsDigest`,
+    );
+  }
+  return items;
+}
