@@ -296,7 +296,7 @@ export class Gossiper {
       peerId: this.peerId,
       url: this.#options.publicUrl,
       publicKey: this.#options.signer.publicKey,
-      issuedAt: Math.max(now, (own?.issuedAt ?? 0) + 1),
+      issuedAt: Math.max(Math.floor(now), (own?.issuedAt ?? 0) + 1),
       adsDigest,
       adsCount: items.length,
     });

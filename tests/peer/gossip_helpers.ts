@@ -1,0 +1,180 @@
+/**
+ * Gossiping peers in one process: each is the real peer app (registry over
+ * an in-memory store, gossiper, routes) at `http://{name}.test`, and their
+ * messages travel through the typed client to each other's `app.request`.
+ * Time is a shared manual clock; rounds run when a test calls them.
+ *
+ * @module
+ */
+import { ManualClock } from "../../shared/clock.ts";
+import { AdvertisementRegistry } from "../../peer/advertisements/mod.ts";
+import { createPeerApp } from "../../peer/app.ts";
+import {
+  createHttpTransport,
+  Gossiper,
+  Membership,
+  type MembershipOptions,
+  PeerSigner,
+} from "../../peer/gossip/mod.ts";
+import { MemoryAdvertisementStore } from "../../peer/store/memory_store.ts";
+import type { HttpApp } from "../../shared/http/app.ts";
+import { callApp, type CallResult } from "../fixtures/http.ts";
+import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
+
+/** One request that travelled between peers. */
+export interface Sent {
+  /** Which peer it went to. */
+  to: string;
+  /** Its path. */
+  path: string;
+  /** Its body text. */
+  body: string;
+}
+
+/** Options of one peer of a {@link TestNetwork}. */
+export interface GossipPeerOptions {
+  /** Names of the peers it starts from. */
+  seeds?: string[];
+  /** Reuse a store (to test restarts). */
+  store?: MemoryAdvertisementStore;
+  /** Reuse a key (to test restarts). */
+  signer?: PeerSigner;
+  /** Where to keep the membership list. */
+  membershipPath?: string;
+  /** Membership options. */
+  membership?: Partial<Pick<MembershipOptions, "maxPeers" | "maxFailures">>;
+  /** API token. */
+  apiToken?: string;
+}
+
+/** A gossiping peer under test. */
+export interface GossipPeer {
+  name: string;
+  url: string;
+  app: HttpApp;
+  registry: AdvertisementRegistry;
+  store: MemoryAdvertisementStore;
+  gossiper: Gossiper;
+  membership: Membership;
+  signer: PeerSigner;
+  /** Runs its rounds once started (by hand). */
+  scheduler: FakeScheduler;
+  /** Sends a request to this peer's app. */
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<CallResult>;
+  /** Ids of the registers `available` lists here. */
+  availableIds(): string[];
+  /** Stops it (its address then refuses connections). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createTestNetwork}. */
+export interface TestNetworkOptions {
+  /** NETWORK_TOKEN of every peer. */
+  networkToken?: string;
+  /** TTL in seconds (default 300; grace is a quarter of it). */
+  ttlSeconds?: number;
+  /** Gossip interval in seconds (default 30). */
+  intervalSeconds?: number;
+}
+
+/** Peers that reach each other in memory. */
+export interface TestNetwork extends AsyncDisposable {
+  clock: ManualClock;
+  /** Every request sent between peers. */
+  sent: Sent[];
+  /** Adds a peer named `name` at `http://{name}.test`. */
+  add(name: string, options?: GossipPeerOptions): Promise<GossipPeer>;
+  /** The lease (TTL plus grace) in ms. */
+  leaseMs: number;
+  /** The interval in ms. */
+  intervalMs: number;
+}
+
+/** Creates an empty network; add peers with `add`. */
+export function createTestNetwork(options: TestNetworkOptions = {}): TestNetwork {
+  const clock = new ManualClock();
+  const peers = new Map<string, GossipPeer>();
+  const sent: Sent[] = [];
+  const ttlMs = (options.ttlSeconds ?? 300) * 1000;
+  const leaseMs = ttlMs * 1.25;
+  const intervalMs = (options.intervalSeconds ?? 30) * 1000;
+  const fetch = async (request: Request) => {
+    const host = new URL(request.url).hostname;
+    const name = host.replace(/\.test$/, "");
+    const peer = peers.get(name);
+    const body = await request.clone().text();
+    sent.push({ to: name, path: new URL(request.url).pathname, body });
+    if (!peer) throw new TypeError(`error sending request: connection refused (${host})`);
+    return await peer.app.request(request);
+  };
+  return {
+    clock,
+    sent,
+    leaseMs,
+    intervalMs,
+    async add(name, peerOptions = {}) {
+      const url = `http://${name}.test`;
+      const store = peerOptions.store ?? new MemoryAdvertisementStore({ clock });
+      const registry = new AdvertisementRegistry(store, { ttlMs, graceMs: ttlMs / 4, clock });
+      await registry.start();
+      const signer = peerOptions.signer ?? await PeerSigner.generate();
+      const scheduler = new FakeScheduler(clock);
+      const membership = new Membership({
+        selfId: name,
+        selfUrl: url,
+        seeds: (peerOptions.seeds ?? []).map((seed) => `http://${seed}.test`),
+        clock,
+        ...peerOptions.membership,
+      });
+      const gossiper = new Gossiper({
+        peerId: name,
+        publicUrl: url,
+        signer,
+        registry,
+        membership,
+        transport: createHttpTransport({ networkToken: options.networkToken, fetch }),
+        clock,
+        scheduler,
+        intervalMs,
+        leaseMs,
+        membershipPath: peerOptions.membershipPath,
+      });
+      const app = createPeerApp({
+        registry,
+        gossiper,
+        networkToken: options.networkToken,
+        apiToken: peerOptions.apiToken,
+      });
+      const peer: GossipPeer = {
+        name,
+        url,
+        app,
+        registry,
+        store,
+        gossiper,
+        membership,
+        signer,
+        scheduler,
+        call: (method, path, body, headers) =>
+          callApp(app, { method, path, body, ...(headers ? { headers } : {}) }),
+        availableIds: () => registry.available().map((info) => info.registerId),
+        async close() {
+          if (peers.get(name) !== peer) return;
+          peers.delete(name);
+          await gossiper.close();
+          await registry.close();
+        },
+      };
+      peers.set(name, peer);
+      return peer;
+    },
+    async [Symbol.asyncDispose]() {
+      for (const peer of [...peers.values()]) await peer.close();
+    },
+  };
+}
