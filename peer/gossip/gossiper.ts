@@ -102,6 +102,8 @@ export class Gossiper {
   readonly #fanout: number;
   readonly #refreshMs: number;
   #own: RecordHeader | undefined;
+  /** The newest issue time seen on a record of this node held elsewhere (its clock may have gone back). */
+  #selfSeenAt = 0;
   #ownItems: RemoteItem[] = [];
   #ownQueue: Promise<unknown> = Promise.resolve();
   #lastRound: RoundResult | undefined;
@@ -117,11 +119,15 @@ export class Gossiper {
     this.#refreshMs = options.refreshMs ?? options.leaseMs / 4;
     this.#records = new RecordBook({
       selfId: options.peerId,
+      selfPublicKey: options.signer.publicKey,
       registry: options.registry,
       membership: options.membership,
       verifier: new SignatureVerifier(),
       clock: options.clock,
       leaseMs: options.leaseMs,
+      onSelf: (issuedAt) => {
+        this.#selfSeenAt = Math.max(this.#selfSeenAt, issuedAt);
+      },
     });
   }
 
@@ -199,13 +205,11 @@ export class Gossiper {
     // The sender's own header renews its set here when the set is unchanged.
     await this.#records.take([{ header: request.from }], action);
     this.#options.membership.reached(request.from);
+    // The sender's current header stands for its own record, listed in its digest or not: its
+    // record goes back only when the one held here is newer (its clock was set back).
+    digest.set(request.from.peerId, request.from);
     const own = await this.ownHeader();
-    const records = this.#recordsFor(own, digest, {
-      exclude: request.from.peerId,
-      listedOnly: false,
-    });
-    // The sender's own record is wanted when it is newer, listed in its digest or not.
-    if (!digest.has(request.from.peerId)) digest.set(request.from.peerId, request.from);
+    const records = this.#recordsFor(own, digest, { listedOnly: false });
     const wanted: WantedEntry[] = [];
     for (const entry of digest.values()) {
       if (entry.peerId === this.peerId || wanted.length >= MAX_MESSAGE_RECORDS) continue;
@@ -287,7 +291,8 @@ export class Gossiper {
     const own = this.#own;
     if (
       own && own.adsDigest === adsDigest && own.adsCount === items.length &&
-      own.url === this.#options.publicUrl && now - own.issuedAt < this.#refreshMs
+      own.url === this.#options.publicUrl && now - own.issuedAt < this.#refreshMs &&
+      own.issuedAt > this.#selfSeenAt
     ) {
       return own;
     }
@@ -296,7 +301,7 @@ export class Gossiper {
       peerId: this.peerId,
       url: this.#options.publicUrl,
       publicKey: this.#options.signer.publicKey,
-      issuedAt: Math.max(Math.floor(now), (own?.issuedAt ?? 0) + 1),
+      issuedAt: Math.max(Math.floor(now), (own?.issuedAt ?? 0) + 1, this.#selfSeenAt + 1),
       adsDigest,
       adsCount: items.length,
     });
@@ -339,12 +344,12 @@ export class Gossiper {
   #recordsFor(
     own: RecordHeader,
     digest: ReadonlyMap<string, Pick<DigestEntry, "issuedAt" | "adsDigest">>,
-    options: { exclude: string; listedOnly: boolean },
+    options: { listedOnly: boolean },
   ): GossipRecord[] {
     const out: GossipRecord[] = [];
     let adsBudget = MAX_MESSAGE_ADVERTISEMENTS;
     for (const header of [own, ...this.#records.headers()]) {
-      if (header.peerId === options.exclude || out.length >= MAX_MESSAGE_RECORDS) continue;
+      if (out.length >= MAX_MESSAGE_RECORDS) break;
       const known = digest.get(header.peerId);
       if (options.listedOnly && !known) continue;
       if (known && known.issuedAt >= header.issuedAt) continue;
@@ -352,9 +357,14 @@ export class Gossiper {
         out.push({ header });
         continue;
       }
+      // A set still being written may not match the held header yet: it goes in a later message.
+      if (header !== own && this.#records.applying(header.peerId)) continue;
       const advertisements = header === own
         ? this.#ownItems
         : this.#options.registry.remoteItems(header.peerId);
+      // The entries of a header issued ahead of this clock expire before it (their lease
+      // starts no later than now): what is left no longer matches the header.
+      if (advertisements.length !== header.adsCount) continue;
       // What does not fit in this message goes in a later one.
       if (advertisements.length > adsBudget) continue;
       adsBudget -= advertisements.length;
@@ -393,10 +403,7 @@ export class Gossiper {
             adsDigest: entry.adsDigest ?? "",
           }]),
         );
-        const pushed = this.#recordsFor(own, wanted, {
-          exclude: answer.from.peerId,
-          listedOnly: true,
-        });
+        const pushed = this.#recordsFor(own, wanted, { listedOnly: true });
         if (pushed.length > 0) {
           messages++;
           await this.#options.transport.push(member.url, {

@@ -21,6 +21,8 @@ export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
 export interface RecordBookOptions {
   /** This node's id: records about it are ignored. */
   selfId: string;
+  /** This node's public key: only records of it signed with it are reported to `onSelf`. */
+  selfPublicKey: string;
   /** Where remote advertisements go. */
   registry: AdvertisementRegistry;
   /** Known peers (and their keys). */
@@ -35,6 +37,8 @@ export interface RecordBookOptions {
   maxClockSkewMs?: number;
   /** Most records held (default: the membership bound). */
   maxRecords?: number;
+  /** Told the issue time of a (validly signed) record of this node itself, held elsewhere. */
+  onSelf?: (issuedAt: number) => void;
 }
 
 /** What taking a batch of records did. */
@@ -57,6 +61,7 @@ type Verdict =
 export class RecordBook {
   readonly #options: RecordBookOptions;
   readonly #held = new Map<string, RecordHeader>();
+  readonly #applying = new Set<string>();
   #queue: Promise<unknown> = Promise.resolve();
 
   /** Creates an empty book. */
@@ -67,6 +72,15 @@ export class RecordBook {
   /** The held header of `peerId`'s record. */
   get(peerId: string): RecordHeader | undefined {
     return this.#held.get(peerId);
+  }
+
+  /**
+   * Whether `peerId`'s record is being applied now: until that ends the
+   * registry may already hold its new set while {@link get} still gives the
+   * previous header, so the two must not be sent together.
+   */
+  applying(peerId: string): boolean {
+    return this.#applying.has(peerId);
   }
 
   /** Every live held header. */
@@ -154,7 +168,10 @@ export class RecordBook {
 
   #judge(header: RecordHeader, items: RemoteItem[] | undefined): Verdict {
     const now = this.#options.clock.now();
-    if (header.peerId === this.#options.selfId) return { kind: "ignore" };
+    if (header.peerId === this.#options.selfId) {
+      if (header.publicKey === this.#options.selfPublicKey) this.#options.onSelf?.(header.issuedAt);
+      return { kind: "ignore" };
+    }
     const known = this.keyFor(header.peerId);
     if (known !== undefined && known !== header.publicKey) {
       return { kind: "reject", reason: conflict(header.peerId), code: "permission_denied" };
@@ -184,9 +201,14 @@ export class RecordBook {
 
   async #apply(header: RecordHeader, items: RemoteItem[] | undefined): Promise<void> {
     const registry = this.#options.registry;
-    if (items) await registry.replaceRemote(header.peerId, items, { issuedAt: header.issuedAt });
-    else await registry.renewRemote(header.peerId, { issuedAt: header.issuedAt });
-    this.#held.set(header.peerId, header);
+    this.#applying.add(header.peerId);
+    try {
+      if (items) await registry.replaceRemote(header.peerId, items, { issuedAt: header.issuedAt });
+      else await registry.renewRemote(header.peerId, { issuedAt: header.issuedAt });
+      this.#held.set(header.peerId, header);
+    } finally {
+      this.#applying.delete(header.peerId);
+    }
     this.#options.membership.learn(header);
   }
 

@@ -581,3 +581,39 @@ Deno.test("rounds start after a short random delay, then repeat every interval u
   await alpha.close();
   assert.equal(alpha.scheduler.taskCount, 0);
 });
+
+Deno.test("a peer whose clock went back issues its next record above the one others hold", async () => {
+  await using network = createTestNetwork();
+  const alpha = await network.add("alpha", { seeds: ["bravo"] });
+  const bravo = await network.add("bravo");
+  // Bravo holds a record of alpha dated a minute ahead, as if alpha's clock had been ahead then.
+  const ahead = network.clock.now() + 60_000;
+  const earlier = await record(alpha.signer, { peerId: "alpha", issuedAt: ahead, ads: [ad(1)] });
+  assert.equal(
+    (await bravo.call("POST", "/api/gossip/push", {
+      protocol: 1,
+      from: earlier.header,
+      records: [earlier],
+    })).body.accepted,
+    1,
+  );
+  await advertise(alpha, 2, { isPublic: true });
+  await alpha.gossiper.round(); // bravo ignores the older header, and sends the newer one back
+  assert.deepEqual(bravo.availableIds(), [rid(1)]);
+  await alpha.gossiper.round();
+  assert.deepEqual(bravo.availableIds(), [rid(2)]);
+  assert.ok(bravo.gossiper.records.get("alpha")!.issuedAt > ahead);
+});
+
+Deno.test("the OpenAPI document describes the gossip endpoints and their network token", async () => {
+  await using network = createTestNetwork();
+  const bravo = await network.add("bravo");
+  const doc = (await bravo.call("GET", "/openapi.json")).body;
+  for (const path of ["/api/gossip/exchange", "/api/gossip/push"]) {
+    assert.deepEqual(doc.paths[path].post.security, [{ network: [] }], path);
+  }
+  assert.ok(doc.paths["/api/peers"].get);
+  assert.deepEqual(doc.paths["/api/peers/{peerId}"].delete.security, [{ bearer: [] }]);
+  assert.equal(doc.components.securitySchemes.network.scheme, "bearer");
+  assert.ok(doc.components.schemas.RecordHeader);
+});
