@@ -123,6 +123,19 @@ function remoteItemOf(ad: Advertisement): RemoteItem {
   };
 }
 
+function sameItems(a: readonly RemoteItem[], b: readonly RemoteItem[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x.registerId !== y.registerId || x.syncState !== y.syncState ||
+      x.latestVersion !== y.latestVersion || x.latestDocketVersion !== y.latestDocketVersion
+    ) return false;
+  }
+  return true;
+}
+
 function byRegisterId(a: { registerId: string }, b: { registerId: string }): number {
   return a.registerId < b.registerId ? -1 : a.registerId > b.registerId ? 1 : 0;
 }
@@ -139,7 +152,7 @@ export interface RemoteReplaceResult {
   removed: number;
   /** Already as sent: lease renewed, nothing rewritten. */
   unchanged: number;
-  /** Whether the store took the changes now. */
+  /** Whether the changes went to the store (written in the background); false while it is degraded. */
   persisted: boolean;
 }
 
@@ -199,6 +212,8 @@ export class AdvertisementRegistry {
   #snapshot: AvailableSnapshot | undefined;
   /** The last bulk request applied with a body digest, for {@link renewIdentical}. */
   #lastBulk: AppliedBulk | undefined;
+  /** {@link publicLocal}'s answer, until the local set changes or one of them expires. */
+  #publicLocalCache: { items: RemoteItem[]; validUntil: number } | undefined;
   /** Lease renewals sent to the store and not awaited by their request. */
   readonly #background = new Set<Promise<boolean>>();
 
@@ -291,6 +306,7 @@ export class AdvertisementRegistry {
       for (const [registerId, entry] of this.#local) {
         if (keep.has(registerId)) continue;
         this.#local.delete(registerId);
+        if (this.#publicLocalCache) this.#publicLocalCache.validUntil = 0;
         batch.remove.push({ registerId });
         if (entry.expiresAt > now) removed++;
       }
@@ -360,6 +376,7 @@ export class AdvertisementRegistry {
     const registerId = id.toLowerCase();
     const entry = this.#local.get(registerId);
     this.#local.delete(registerId);
+    if (this.#publicLocalCache) this.#publicLocalCache.validUntil = 0;
     // Deleted in the store even when unknown here: the store may hold it while
     // it has not been loaded yet, and a delete of nothing is harmless.
     const persisted = await this.#persist({ put: [], remove: [{ registerId }] });
@@ -441,7 +458,7 @@ export class AdvertisementRegistry {
     if (next.size === 0) this.#remote.delete(peerId);
     else this.#remote.set(peerId, next);
     if (!this.#loaded) this.#remoteSetsKnownBeforeLoad.add(peerId);
-    const persisted = await this.#persist(batch);
+    const persisted = await this.#persist(batch, { background: true });
     return { processed: items.length, added, updated, removed, unchanged, persisted };
   }
 
@@ -482,16 +499,30 @@ export class AdvertisementRegistry {
     return out.sort(byRegisterId);
   }
 
-  /** This node's public local advertisements (what it tells other peers), sorted by id. */
+  /**
+   * This node's public local advertisements (what it tells other peers),
+   * sorted by id. The same array comes back until the set changes, so a
+   * caller can tell "unchanged" by identity.
+   */
   publicLocal(): RemoteItem[] {
     const now = this.#clock.now();
+    const cached = this.#publicLocalCache;
+    if (cached && now < cached.validUntil) return cached.items;
     const out: RemoteItem[] = [];
+    let validUntil = Number.POSITIVE_INFINITY;
     for (const entry of this.#local.values()) {
       const ad = entry.advertisement;
       if (entry.expiresAt <= now || !ad.isPublic) continue;
       out.push(remoteItemOf(ad));
+      validUntil = Math.min(validUntil, entry.expiresAt);
     }
-    return out.sort(byRegisterId);
+    out.sort(byRegisterId);
+    if (cached && sameItems(cached.items, out)) {
+      cached.validUntil = validUntil;
+      return cached.items;
+    }
+    this.#publicLocalCache = { items: out, validUntil };
+    return out;
   }
 
   /** Public registers, local and remote, one entry per register, sorted by id. */
@@ -602,6 +633,7 @@ export class AdvertisementRegistry {
       lastUpdated: at.stamp,
     };
     this.#local.set(item.registerId, { advertisement, expiresAt: at.expiresAt });
+    if (this.#publicLocalCache) this.#publicLocalCache.validUntil = 0;
     at.batch.put.push({ advertisement, expiresAt: at.expiresAt, valueChanged: true });
     return existing ? "updated" : "added";
   }
@@ -610,6 +642,7 @@ export class AdvertisementRegistry {
     const peerId = entry.advertisement.peerId;
     if (peerId === undefined) {
       this.#local.set(entry.advertisement.registerId, entry);
+      if (this.#publicLocalCache) this.#publicLocalCache.validUntil = 0;
       return;
     }
     let peer = this.#remote.get(peerId);
@@ -629,7 +662,7 @@ export class AdvertisementRegistry {
   }
 
   /** Writes a batch through to the store; while it is degraded, memory alone takes the change. */
-  async #persist(batch: StoreBatch): Promise<boolean> {
+  async #persist(batch: StoreBatch, options: { background?: boolean } = {}): Promise<boolean> {
     if (batch.put.length === 0 && batch.remove.length === 0) return this.#link.writable;
     this.#invalidate();
     this.#link.changed();
@@ -650,9 +683,13 @@ export class AdvertisementRegistry {
     } catch (error) {
       return failed(error);
     }
-    if (batch.remove.length === 0 && batch.put.every((item) => !item.valueChanged)) {
-      // Only lease renewals: sent now, in order with later writes, but not
-      // awaited. A failure marks the store degraded and recovery renews them.
+    if (
+      options.background ||
+      (batch.remove.length === 0 && batch.put.every((item) => !item.valueChanged))
+    ) {
+      // Lease renewals, and other peers' sets (gossip brings them again): sent
+      // now, in order with later writes, but not awaited. A failure marks the
+      // store degraded, and recovery writes what memory holds.
       this.#background.add(writing);
       void writing.finally(() => this.#background.delete(writing));
       return true;

@@ -287,13 +287,17 @@ export class Gossiper {
   async #refreshOwn(): Promise<RecordHeader> {
     const now = this.#options.clock.now();
     const items = this.#options.registry.publicLocal();
-    const adsDigest = await advertisementsDigest(items);
     const own = this.#own;
+    // The registry hands back the same array while the set is unchanged.
+    const adsDigest = own && items === this.#ownItems
+      ? own.adsDigest
+      : await advertisementsDigest(items);
     if (
       own && own.adsDigest === adsDigest && own.adsCount === items.length &&
       own.url === this.#options.publicUrl && now - own.issuedAt < this.#refreshMs &&
       own.issuedAt > this.#selfSeenAt
     ) {
+      this.#ownItems = items;
       return own;
     }
     this.#ownItems = items;

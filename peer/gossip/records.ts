@@ -119,8 +119,9 @@ export class RecordBook {
 
   /**
    * Takes a batch of records. Throws `invalid_argument` (and changes
-   * nothing) when any record is malformed: a bad signature, a set that does
-   * not match its digest or count, a register or owner listed twice.
+   * nothing) when any record is malformed: a bad signature, a set it would
+   * take that does not match its digest or count or lists a register twice,
+   * an owner listed twice.
    */
   async take(records: readonly GossipRecord[], action: string): Promise<TakeResult> {
     const seen = new Set<string>();
@@ -136,7 +137,12 @@ export class RecordBook {
       if (!(await this.#options.verifier.verify(header))) {
         throw new AppError("invalid_argument", `${where}: header.signature does not verify`);
       }
-      checked.push({ header, items: await itemsOf(record, where) });
+      // A set is checked against its digest when it would be taken; one that would be ignored
+      // anyway (an old record, an unchanged set) is not hashed for nothing.
+      const items = record.advertisements !== undefined && this.#wantsSet(header)
+        ? await itemsOf(record, where)
+        : undefined;
+      checked.push({ header, items });
     }
     return await this.#serially(async () => {
       const result: TakeResult = { accepted: 0, ignored: 0, rejected: [] };
@@ -164,6 +170,15 @@ export class RecordBook {
 
   get #maxSkewMs(): number {
     return this.#options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  }
+
+  /** Whether `header`'s set would be taken now, were it carried (a first look, before the queue). */
+  #wantsSet(header: RecordHeader): boolean {
+    if (header.peerId === this.#options.selfId) return false;
+    const known = this.keyFor(header.peerId);
+    if (known !== undefined && known !== header.publicKey) return false;
+    const held = this.#held.get(header.peerId);
+    return !held || (held.issuedAt < header.issuedAt && held.adsDigest !== header.adsDigest);
   }
 
   #judge(header: RecordHeader, items: RemoteItem[] | undefined): Verdict {
@@ -250,7 +265,7 @@ async function itemsOf(record: GossipRecord, where: string): Promise<RemoteItem[
       throw new AppError("invalid_argument", `${where}: register "${registerId}" is listed twice`);
     }
     ids.add(registerId);
-    items.push({ ...ad, registerId });
+    items.push(registerId === ad.registerId ? ad : { ...ad, registerId });
   }
   if ((await advertisementsDigest(items)) !== record.header.adsDigest) {
     throw new AppError(

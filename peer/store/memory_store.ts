@@ -91,7 +91,9 @@ export class MemoryAdvertisementStore implements AdvertisementStore {
       const out: StoredAdvertisement[] = [];
       for (const key of [...this.#entries.keys()]) {
         const entry = this.#live(key);
-        if (entry) out.push(structuredClone(entry));
+        if (entry) {
+          out.push({ advertisement: { ...entry.advertisement }, expiresAt: entry.expiresAt });
+        }
       }
       return out;
     });
@@ -120,7 +122,8 @@ export class MemoryAdvertisementStore implements AdvertisementStore {
       if (!item.valueChanged) restored++;
       this.valueWrites++;
       this.#entries.set(key, {
-        advertisement: structuredClone(item.advertisement),
+        // A copy (advertisements are flat), so later changes in memory do not reach the store.
+        advertisement: { ...item.advertisement },
         expiresAt: item.expiresAt,
       });
     }

@@ -1,11 +1,12 @@
 /**
  * `deno task bench`: every benchmark, each figure printed beside its target.
  * Exits 0 whatever the figures (they are reported, not asserted); exits 1 only
- * when a benchmark could not run. `deno task bench peer` or `deno task bench
- * register` runs one group.
+ * when a benchmark could not run. `deno task bench peer`, `deno task bench
+ * register` or `deno task bench gossip` runs one group.
  *
  * @module
  */
+import { gossipBenchmarks } from "./gossip_bench.ts";
 import { peerBenchmarks } from "./peer_bench.ts";
 import { registerBenchmarks } from "./register_bench.ts";
 
@@ -13,6 +14,7 @@ const only = Deno.args[0];
 const figures = [
   ...(only === undefined || only === "peer" ? await peerBenchmarks() : []),
   ...(only === undefined || only === "register" ? await registerBenchmarks() : []),
+  ...(only === undefined || only === "gossip" ? await gossipBenchmarks() : []),
 ];
 const targeted = figures.filter((f) => f.met !== undefined);
 const met = targeted.filter((f) => f.met).length;

@@ -107,6 +107,7 @@ Deno.test("records are relayed: a peer learns registers and peers it never conta
   const charlie = await network.add("charlie", { seeds: ["bravo"] });
   await advertise(alpha, 1, { isPublic: true, latestVersion: 2 });
   await alpha.gossiper.round();
+  assert.deepEqual(bravo.availableIds(), [rid(1)]);
   await charlie.gossiper.round();
 
   assert.deepEqual(
