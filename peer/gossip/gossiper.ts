@@ -101,6 +101,8 @@ export class Gossiper {
   readonly #records: RecordBook;
   readonly #fanout: number;
   readonly #refreshMs: number;
+  /** The age at which the current own header is re-issued. */
+  #refreshAfterMs: number;
   #own: RecordHeader | undefined;
   /** The newest issue time seen on a record of this node held elsewhere (its clock may have gone back). */
   #selfSeenAt = 0;
@@ -117,6 +119,7 @@ export class Gossiper {
     this.#logger = options.logger ?? log("peer", "gossip");
     this.#fanout = options.fanout ?? 3;
     this.#refreshMs = options.refreshMs ?? options.leaseMs / 4;
+    this.#refreshAfterMs = this.#refreshMs;
     this.#records = new RecordBook({
       selfId: options.peerId,
       selfPublicKey: options.signer.publicKey,
@@ -294,13 +297,14 @@ export class Gossiper {
       : await advertisementsDigest(items);
     if (
       own && own.adsDigest === adsDigest && own.adsCount === items.length &&
-      own.url === this.#options.publicUrl && now - own.issuedAt < this.#refreshMs &&
+      own.url === this.#options.publicUrl && now - own.issuedAt < this.#refreshAfterMs &&
       own.issuedAt > this.#selfSeenAt
     ) {
       this.#ownItems = items;
       return own;
     }
     this.#ownItems = items;
+    this.#refreshAfterMs = this.#refreshMs * (1 - (this.#options.random ?? Math.random)() / 4);
     this.#own = await this.#options.signer.sign({
       peerId: this.peerId,
       url: this.#options.publicUrl,

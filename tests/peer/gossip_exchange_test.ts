@@ -618,3 +618,19 @@ Deno.test("the OpenAPI document describes the gossip endpoints and their network
   assert.equal(doc.components.securitySchemes.network.scheme, "bearer");
   assert.ok(doc.components.schemas.RecordHeader);
 });
+
+Deno.test("an unchanged record is re-issued every quarter of the lease, up to a quarter sooner at random", async () => {
+  const refreshMs = 375_000 / 4;
+  for (const random of [0, 0.999]) {
+    const dueAt = Math.ceil(refreshMs * (1 - random / 4));
+    await using network = createTestNetwork({ random: () => random });
+    const alpha = await network.add("alpha");
+    const first = await alpha.gossiper.ownHeader();
+    network.clock.advance(dueAt - 1_000);
+    assert.equal(await alpha.gossiper.ownHeader(), first, `not yet re-issued (random ${random})`);
+    network.clock.advance(1_000);
+    const next = await alpha.gossiper.ownHeader();
+    assert.ok(next.issuedAt > first.issuedAt, `re-issued (random ${random})`);
+    assert.equal(next.adsDigest, first.adsDigest);
+  }
+});

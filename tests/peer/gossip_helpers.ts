@@ -80,6 +80,8 @@ export interface TestNetworkOptions {
   ttlSeconds?: number;
   /** Gossip interval in seconds (default 30). */
   intervalSeconds?: number;
+  /** Random numbers for every gossiper (default `Math.random`). */
+  random?: () => number;
 }
 
 /** Peers that reach each other in memory. */
@@ -143,6 +145,7 @@ export function createTestNetwork(options: TestNetworkOptions = {}): TestNetwork
         intervalMs,
         leaseMs,
         membershipPath: peerOptions.membershipPath,
+        ...(options.random ? { random: options.random } : {}),
       });
       const app = createPeerApp({
         registry,
