@@ -243,6 +243,11 @@ export class AdvertisementRegistry {
     return this.#started;
   }
 
+  /** Whether the store's contents are in memory (false while it was unreachable since start). */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
   async #load(): Promise<void> {
     const began = performance.now();
     try {

@@ -176,6 +176,14 @@ export class Gossiper {
   /** Runs one round now: contacts up to `fanout` peers at random. */
   async round(): Promise<RoundResult> {
     const at = this.#options.clock.now();
+    await this.#options.registry.start();
+    if (!this.#options.registry.loaded) {
+      // This node's own set is not known until the store is read: saying nothing beats
+      // telling every peer it advertises nothing.
+      this.#logger.debug("Gossip round skipped: advertisements not loaded from the store yet");
+      this.#lastRound = { at, contacted: 0, succeeded: 0, messages: 0 };
+      return this.#lastRound;
+    }
     const own = await this.ownHeader();
     const digest = this.#digest(own);
     const targets = this.#options.membership.pick(this.#fanout);
@@ -195,6 +203,13 @@ export class Gossiper {
   async exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
     const action = `Cannot exchange gossip with peer "${request.from.peerId}"`;
     await this.#checkSender(request.from, action);
+    await this.#options.registry.start();
+    if (!this.#options.registry.loaded) {
+      throw new AppError(
+        "unavailable",
+        `${action}: this peer has not loaded its advertisements from its store yet`,
+      );
+    }
     const digest = new Map<string, DigestEntry>();
     for (const entry of request.digest) {
       if (digest.has(entry.peerId)) {
@@ -403,7 +418,14 @@ export class Gossiper {
         : [{ header: answer.from }, ...answer.records];
       const taken = await this.#records.take(records, action);
       this.#logRejected(taken.rejected, answer.from.peerId);
+      const firstContact = member.lastContactAt === undefined || member.failures > 0;
       this.#options.membership.reached(answer.from, member);
+      if (firstContact) {
+        this.#logger.info("Gossiping with peer {peerId} at {url}", {
+          peerId: answer.from.peerId,
+          url: answer.from.url,
+        });
+      }
       if (answer.wanted.length > 0) {
         const wanted = new Map(
           answer.wanted.map((entry) => [entry.peerId, {
@@ -430,8 +452,26 @@ export class Gossiper {
     } catch (error) {
       if (this.#stop.signal.aborted) return { ok: false, messages };
       const message = toAppError(error).message;
+      const wasOk = member.failures === 0 && member.lastContactAt !== undefined;
       this.#options.membership.failed(member, message);
-      this.#logger.debug("{action}", { action: message });
+      const dropped = !this.#options.membership.members.includes(member);
+      if (dropped) {
+        this.#logger.warning(
+          "Dropped peer {peerId} at {url} after {failures} failed contacts: {error}",
+          {
+            peerId: member.peerId ?? "(seed)",
+            url: member.url,
+            failures: member.failures,
+            error: message,
+          },
+        );
+      } else if (wasOk) {
+        this.#logger.warning("Peer {peerId} at {url} stopped answering: {error}", {
+          peerId: member.peerId ?? "(seed)",
+          url: member.url,
+          error: message,
+        });
+      } else this.#logger.debug("{error}", { error: message });
       return { ok: false, messages };
     }
   }

@@ -634,3 +634,33 @@ Deno.test("an unchanged record is re-issued every quarter of the lease, up to a 
     assert.equal(next.adsDigest, first.adsDigest);
   }
 });
+
+Deno.test("a peer that could not read its store yet does not tell others it advertises nothing", async () => {
+  await using network = createTestNetwork();
+  const first = await network.add("alpha", { seeds: ["bravo"] });
+  const bravo = await network.add("bravo", { seeds: ["alpha"] });
+  await advertise(first, 1, { isPublic: true });
+  await first.gossiper.round();
+  const { store, signer } = first;
+  await first.close();
+
+  store.setReachable(false);
+  network.clock.advance(network.intervalMs);
+  const alpha = await network.add("alpha", { seeds: ["bravo"], store, signer });
+  assert.deepEqual(await alpha.gossiper.round(), {
+    at: network.clock.now(),
+    contacted: 0,
+    succeeded: 0,
+    messages: 0,
+  });
+  await bravo.gossiper.round();
+  assert.match(bravo.membership.get("alpha")!.lastError!, /has not loaded its advertisements/);
+  assert.deepEqual(bravo.availableIds(), [rid(1)], "alpha's register is still shown");
+
+  store.setReachable(true);
+  await alpha.registry.recoverStore();
+  network.clock.advance(network.intervalMs);
+  assert.equal((await alpha.gossiper.round()).succeeded, 1);
+  assert.deepEqual(bravo.availableIds(), [rid(1)]);
+  assert.deepEqual(alpha.availableIds(), [rid(1)]);
+});
