@@ -1,0 +1,228 @@
+/**
+ * The embedded system-register store (`node:sqlite`, WAL mode), used when no
+ * MongoDB is configured. Versions are assigned inside `BEGIN IMMEDIATE`
+ * transactions, so hubs sharing one `DATA_DIR` (one database file) still
+ * get one strictly increasing sequence. Reads go page by page.
+ *
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type SQLOutputValue, type StatementSync } from "node:sqlite";
+import { AppError } from "../../shared/errors.ts";
+import { chainHash, documentChecksum, GENESIS_CHAIN_HASH } from "./integrity.ts";
+import type {
+  BlueprintEntry,
+  EntriesOptions,
+  PublishInput,
+  PublishOptions,
+  PublishResult,
+  SystemRegisterHead,
+  SystemRegisterStore,
+} from "./types.ts";
+
+/** How long a write waits for another process's lock, in ms. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS blueprints (
+  version INTEGER PRIMARY KEY,
+  blueprint_id TEXT NOT NULL,
+  document BLOB NOT NULL,
+  published_at INTEGER NOT NULL,
+  published_by TEXT NOT NULL,
+  is_active INTEGER NOT NULL,
+  publication_transaction_id TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  chain_hash TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS blueprints_active_id ON blueprints (blueprint_id) WHERE is_active = 1;
+CREATE INDEX IF NOT EXISTS blueprints_by_id ON blueprints (blueprint_id, version);
+CREATE INDEX IF NOT EXISTS blueprints_by_published_at ON blueprints (published_at);
+CREATE INDEX IF NOT EXISTS blueprints_by_active ON blueprints (is_active, version);
+`;
+
+const COLUMNS = "version, blueprint_id, document, published_at, published_by, is_active, " +
+  "publication_transaction_id, checksum, metadata, chain_hash";
+
+/** Opens (creating it and its directory) the SQLite system register at `path`. */
+export function openSqliteSystemRegisterStore(path: string): SqliteSystemRegisterStore {
+  return new SqliteSystemRegisterStore(path);
+}
+
+function entryOf(row: Record<string, SQLOutputValue>): BlueprintEntry {
+  return {
+    version: Number(row.version),
+    blueprintId: String(row.blueprint_id),
+    document: new Uint8Array(row.document as Uint8Array),
+    publishedAt: Number(row.published_at),
+    publishedBy: String(row.published_by),
+    isActive: Number(row.is_active) === 1,
+    publicationTransactionId: String(row.publication_transaction_id),
+    checksum: String(row.checksum),
+    metadata: JSON.parse(String(row.metadata)) as Record<string, string>,
+    chainHash: String(row.chain_hash),
+  };
+}
+
+/** {@link SystemRegisterStore} in an embedded SQLite database. */
+export class SqliteSystemRegisterStore implements SystemRegisterStore {
+  readonly kind = "sqlite";
+  readonly #db: DatabaseSync;
+  readonly #statements: Record<string, StatementSync>;
+  #closed = false;
+
+  /** Opens the database at `path`. */
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.#db = new DatabaseSync(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      this.#db.exec(SCHEMA);
+    } catch (error) {
+      throw new AppError("unavailable", `Cannot open the system register at ${path}: ${error}`, {
+        cause: error,
+      });
+    }
+    const db = this.#db;
+    this.#statements = {
+      last: db.prepare("SELECT version, chain_hash FROM blueprints ORDER BY version DESC LIMIT 1"),
+      active: db.prepare(
+        `SELECT ${COLUMNS} FROM blueprints WHERE blueprint_id = ? AND is_active = 1`,
+      ),
+      deactivate: db.prepare(
+        "UPDATE blueprints SET is_active = 0 WHERE blueprint_id = ? AND is_active = 1",
+      ),
+      insert: db.prepare(
+        `INSERT INTO blueprints (${COLUMNS}) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
+      ),
+      head: db.prepare(
+        "SELECT COALESCE(MAX(version), 0) AS version, COUNT(*) AS entries, " +
+          "COALESCE(SUM(is_active), 0) AS active, MAX(published_at) AS last FROM blueprints",
+      ),
+      page: db.prepare(
+        `SELECT ${COLUMNS} FROM blueprints WHERE version > ? ORDER BY version LIMIT ?`,
+      ),
+      activePage: db.prepare(
+        `SELECT ${COLUMNS} FROM blueprints WHERE is_active = 1 AND version > ? ORDER BY version LIMIT ?`,
+      ),
+    };
+  }
+
+  /** Stores the next version of a blueprint in one transaction. */
+  publish(input: PublishInput, options: PublishOptions = {}): Promise<PublishResult> {
+    return this.#run(() => {
+      const s = this.#statements;
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        const current = s.active!.get(input.blueprintId);
+        if (current && options.ifAbsent) {
+          this.#db.exec("COMMIT");
+          return { entry: entryOf(current), created: false, replaced: false };
+        }
+        const last = s.last!.get();
+        const version = last ? Number(last.version) + 1 : 1;
+        const checksum = documentChecksum(input.document);
+        const entry: BlueprintEntry = {
+          ...input,
+          version,
+          isActive: true,
+          checksum,
+          chainHash: chainHash(last ? String(last.chain_hash) : GENESIS_CHAIN_HASH, {
+            ...input,
+            version,
+            checksum,
+          }),
+        };
+        const replaced = Number(s.deactivate!.run(input.blueprintId).changes) > 0;
+        s.insert!.run(
+          version,
+          entry.blueprintId,
+          entry.document,
+          entry.publishedAt,
+          entry.publishedBy,
+          entry.publicationTransactionId,
+          entry.checksum,
+          JSON.stringify(entry.metadata),
+          entry.chainHash,
+        );
+        this.#db.exec("COMMIT");
+        return { entry, created: true, replaced };
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  /** The highest version and the counts. */
+  head(): Promise<SystemRegisterHead> {
+    return this.#run(() => {
+      const row = this.#statements.head!.get()!;
+      return {
+        version: Number(row.version),
+        entryCount: Number(row.entries),
+        activeCount: Number(row.active),
+        lastPublishedAt: row.last === null ? undefined : Number(row.last),
+      };
+    });
+  }
+
+  /** Entries in version order, a page at a time. */
+  async *entries(options: EntriesOptions = {}): AsyncIterable<BlueprintEntry> {
+    const pageSize = options.pageSize ?? 256;
+    let after = options.afterVersion ?? 0;
+    let left = options.limit ?? Number.POSITIVE_INFINITY;
+    const statement = options.activeOnly ? "activePage" : "page";
+    while (left > 0) {
+      const rows = await this.#run(() =>
+        this.#statements[statement]!.all(after, Math.min(pageSize, left))
+      );
+      for (const row of rows) {
+        const entry = entryOf(row);
+        after = entry.version;
+        left--;
+        yield entry;
+      }
+      if (rows.length < pageSize) return;
+    }
+  }
+
+  /** The active entry of a blueprint. */
+  latest(blueprintId: string): Promise<BlueprintEntry | undefined> {
+    return this.#run(() => {
+      const row = this.#statements.active!.get(blueprintId);
+      return row ? entryOf(row) : undefined;
+    });
+  }
+
+  /** Closes the database. */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+
+  /** For tests: runs SQL directly (to alter the store behind the hub's back). */
+  execForTest(sql: string, ...params: (string | number | Uint8Array)[]): void {
+    this.#db.prepare(sql).run(...params);
+  }
+
+  #run<T>(fn: () => T): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(new AppError("unavailable", "the system register store is closed"));
+    }
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(
+        error instanceof AppError
+          ? error
+          : new AppError("unavailable", `System register store failed: ${error}`, { cause: error }),
+      );
+    }
+  }
+}
