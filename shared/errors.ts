@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   "unavailable",
   "deadline_exceeded",
   "internal",
+  "unimplemented",
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -37,6 +38,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   unsupported_media_type: 415,
   resource_exhausted: 429,
   internal: 500,
+  unimplemented: 501,
   unavailable: 503,
   deadline_exceeded: 504,
 };
@@ -52,6 +54,7 @@ export const GRPC_STATUS: Readonly<Record<ErrorCode, number>> = {
   failed_precondition: 9,
   payload_too_large: 8,
   unsupported_media_type: 3,
+  unimplemented: 12,
   internal: 13,
   unavailable: 14,
   unauthenticated: 16,
@@ -115,6 +118,32 @@ export function codeForHttpStatus(status: number): ErrorCode {
   if (exact) return exact[0];
   if (status >= 500) return "unavailable";
   return "invalid_argument";
+}
+
+/**
+ * gRPC status codes with no error code of their own, and the code that fits
+ * each: CANCELLED (1) and ABORTED (10) mean the call did not complete and may
+ * be retried; UNKNOWN (2) and DATA_LOSS (15) are server failures;
+ * OUT_OF_RANGE (11) is a request the server cannot serve.
+ */
+const GRPC_STATUS_FALLBACK: Readonly<Record<number, ErrorCode>> = {
+  1: "unavailable",
+  2: "internal",
+  10: "unavailable",
+  11: "invalid_argument",
+  15: "internal",
+};
+
+/**
+ * The error code for a non-OK gRPC status (numeric, as in `@grpc/grpc-js`
+ * `status`). Where several codes share a status, the first of
+ * {@link ERROR_CODES} wins (3 is `invalid_argument`, 8 is
+ * `resource_exhausted`); a status without a code of its own gets the nearest
+ * one (see the source), and an unknown number is `internal`.
+ */
+export function codeForGrpcStatus(status: number): ErrorCode {
+  const exact = ERROR_CODES.find((code) => GRPC_STATUS[code] === status);
+  return exact ?? GRPC_STATUS_FALLBACK[status] ?? "internal";
 }
 
 /** Wraps any thrown value as an {@link AppError}, keeping one that already is. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   AppError,
+  codeForGrpcStatus,
   ERROR_CODES,
   GRPC_STATUS,
   HTTP_STATUS,
@@ -27,4 +28,20 @@ Deno.test("any thrown value becomes an internal AppError keeping its message", (
   const error = toAppError(new TypeError("boom"));
   assert.equal(error.code, "internal");
   assert.equal(error.message, "boom");
+});
+
+Deno.test("a gRPC status maps back to the error code that sent it", () => {
+  for (const code of ERROR_CODES) {
+    const back = codeForGrpcStatus(GRPC_STATUS[code]);
+    assert.equal(GRPC_STATUS[back], GRPC_STATUS[code], code);
+  }
+  assert.equal(codeForGrpcStatus(3), "invalid_argument");
+  assert.equal(codeForGrpcStatus(8), "resource_exhausted");
+  assert.equal(codeForGrpcStatus(4), "deadline_exceeded");
+  assert.equal(codeForGrpcStatus(12), "unimplemented");
+  assert.equal(codeForGrpcStatus(16), "unauthenticated");
+  assert.equal(codeForGrpcStatus(1), "unavailable");
+  assert.equal(codeForGrpcStatus(2), "internal");
+  assert.equal(codeForGrpcStatus(11), "invalid_argument");
+  assert.equal(codeForGrpcStatus(99), "internal");
 });

@@ -1,0 +1,252 @@
+/**
+ * Typed clients of protobuf-es services over a {@link GrpcChannel}: a unary
+ * method returns a promise of its response, a server-streaming method an
+ * async iterable of responses, and a bidirectional method returns a
+ * {@link BidiCall} to send and read on. Every failure is an
+ * {@link AppError} (see `status.ts`); a call cancelled through its `signal`
+ * rejects with the signal's reason.
+ *
+ * @module
+ */
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type Message,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
+import type {
+  CallOptions,
+  ClientDuplexStream,
+  ClientReadableStream,
+  ServiceError,
+} from "@grpc/grpc-js";
+import { AppError } from "../errors.ts";
+import type { GrpcChannel } from "./channel.ts";
+import { deserializer, methodPath, serializer } from "./definition.ts";
+import { errorFromStatus } from "./status.ts";
+import { readMessages, writeMessage } from "./streams.ts";
+
+/** Per-call options of every client method. */
+export interface GrpcCallOptions {
+  /** Cancels the call; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * This call's deadline in ms from its start (any kind of call); unset, a
+   * unary call takes the channel's `timeoutMs` and a stream has none.
+   */
+  timeoutMs?: number;
+  /** Metadata of this call, added to the channel's. */
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * An open bidirectional call: send requests, read responses (`for await`),
+ * end or cancel. Leaving the loop does not cancel the call; `cancel()` or
+ * disposing it (`using`) does, unless it has already ended.
+ */
+export interface BidiCall<I extends DescMessage, O extends DescMessage>
+  extends AsyncIterable<MessageShape<O>>, Disposable {
+  /**
+   * Sends one request; resolves once grpc-js has taken it (waiting while its
+   * buffer is full). Rejects with the call's error once the call has failed,
+   * or when it was ended or cancelled.
+   */
+  send(request: MessageInitShape<I>): Promise<void>;
+  /** No more requests (the server sees the end of its request stream); responses keep coming. */
+  end(): void;
+  /** Cancels the call (reading then ends with the cancellation). */
+  cancel(): void;
+}
+
+/** Calls a unary method. */
+export type UnaryMethod<I extends DescMessage, O extends DescMessage> = (
+  request: MessageInitShape<I>,
+  options?: GrpcCallOptions,
+) => Promise<MessageShape<O>>;
+
+/** Calls a server-streaming method; the call starts when iteration starts, and leaving the loop cancels it. */
+export type ServerStreamingMethod<I extends DescMessage, O extends DescMessage> = (
+  request: MessageInitShape<I>,
+  options?: GrpcCallOptions,
+) => AsyncIterable<MessageShape<O>>;
+
+/** Opens a bidirectional call. */
+export type BidiStreamingMethod<I extends DescMessage, O extends DescMessage> = (
+  options?: GrpcCallOptions,
+) => BidiCall<I, O>;
+
+/** The client method type of one method of a generated service descriptor. */
+export type ClientMethod<M> = M extends {
+  methodKind: infer K;
+  input: infer I extends DescMessage;
+  output: infer O extends DescMessage;
+} ? K extends "unary" ? UnaryMethod<I, O>
+  : K extends "server_streaming" ? ServerStreamingMethod<I, O>
+  : K extends "bidi_streaming" ? BidiStreamingMethod<I, O>
+  : never
+  : never;
+
+/** A typed client of service `S` (a generated `GenService`), one function per method. */
+export type ServiceClient<S extends DescService> = {
+  [K in keyof S["method"]]: ClientMethod<S["method"][K]>;
+};
+
+/** grpc-js call options with a deadline `timeoutMs` from now, when set. */
+function callOptions(timeoutMs: number | undefined): CallOptions {
+  return timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
+}
+
+/** Runs `cancel` when `signal` aborts, until the returned function is called. */
+function onAbort(signal: AbortSignal | undefined, cancel: () => void): () => void {
+  signal?.addEventListener("abort", cancel, { once: true });
+  return () => signal?.removeEventListener("abort", cancel);
+}
+
+/** The error a failed call rejects with: the signal's reason when the caller cancelled. */
+function failure(
+  error: unknown,
+  call: { path: string; signal: AbortSignal | undefined },
+): unknown {
+  if (call.signal?.aborted) return call.signal.reason;
+  return errorFromStatus(error, call.path);
+}
+
+function unary(channel: GrpcChannel, method: DescMethod) {
+  const path = methodPath(method);
+  return (request: MessageInitShape<DescMessage>, options: GrpcCallOptions = {}) => {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<Message>((resolve, reject) => {
+      const call = channel.client.makeUnaryRequest<Message, Message>(
+        path,
+        serializer(method.input),
+        deserializer(method.output),
+        create(method.input, request),
+        channel.metadata(options.metadata),
+        callOptions(options.timeoutMs ?? channel.timeoutMs),
+        (error: ServiceError | null, response?: Message) => {
+          release();
+          if (error) reject(failure(error, { path, signal }));
+          else if (response) resolve(response);
+          else reject(new AppError("internal", `${path}: the server answered without a message`));
+        },
+      );
+      const release = onAbort(signal, () => call.cancel());
+    });
+  };
+}
+
+function serverStreaming(channel: GrpcChannel, method: DescMethod) {
+  const path = methodPath(method);
+  return async function* (
+    request: MessageInitShape<DescMessage>,
+    options: GrpcCallOptions = {},
+  ): AsyncGenerator<Message, void, undefined> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const call: ClientReadableStream<Message> = channel.client.makeServerStreamRequest(
+      path,
+      serializer(method.input),
+      deserializer(method.output),
+      create(method.input, request),
+      channel.metadata(options.metadata),
+      callOptions(options.timeoutMs),
+    );
+    call.on("error", () => {}); // read by readMessages; without a listener, an error would be thrown
+    const release = onAbort(signal, () => call.cancel());
+    let complete = false;
+    try {
+      for await (const message of readMessages<Message>(call)) yield message;
+      complete = true;
+    } catch (error) {
+      throw failure(error, { path, signal });
+    } finally {
+      release();
+      if (!complete) call.cancel();
+    }
+  };
+}
+
+function bidiStreaming(channel: GrpcChannel, method: DescMethod) {
+  const path = methodPath(method);
+  return (options: GrpcCallOptions = {}): BidiCall<DescMessage, DescMessage> => {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const call: ClientDuplexStream<Message, Message> = channel.client.makeBidiStreamRequest(
+      path,
+      serializer(method.input),
+      deserializer(method.output),
+      channel.metadata(options.metadata),
+      callOptions(options.timeoutMs),
+    );
+    let error: unknown;
+    let done = false;
+    const finished = new AbortController();
+    call.on("error", (e: unknown) => {
+      error ??= failure(e, { path, signal });
+    });
+    call.on("status", () => {
+      done = true;
+      release();
+      finished.abort();
+    });
+    const release = onAbort(signal, () => call.cancel());
+    return {
+      async send(request) {
+        if (error !== undefined) throw error;
+        if (done || call.writableEnded) {
+          throw new AppError("failed_precondition", `${path}: the call has ended`);
+        }
+        if (!await writeMessage(call, create(method.input, request), { signal: finished.signal })) {
+          throw error ?? new AppError("failed_precondition", `${path}: the call has ended`);
+        }
+      },
+      end() {
+        if (!call.writableEnded) call.end();
+      },
+      cancel() {
+        call.cancel();
+      },
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const message of readMessages<Message>(call)) yield message;
+        } catch (e) {
+          throw error ?? failure(e, { path, signal });
+        }
+      },
+      [Symbol.dispose]() {
+        if (!done) call.cancel();
+      },
+    };
+  };
+}
+
+/**
+ * A typed client of `service` over `channel` (see {@link ServiceClient}).
+ * Throws for a client-streaming method (not supported: no contract uses one).
+ */
+export function createClient<S extends DescService>(
+  service: S,
+  channel: GrpcChannel,
+): ServiceClient<S> {
+  const client: Record<string, unknown> = {};
+  for (const method of service.methods) {
+    switch (method.methodKind) {
+      case "unary":
+        client[method.localName] = unary(channel, method);
+        break;
+      case "server_streaming":
+        client[method.localName] = serverStreaming(channel, method);
+        break;
+      case "client_streaming":
+        throw new Error(`${methodPath(method)}: client-streaming methods are not supported`);
+      case "bidi_streaming":
+        client[method.localName] = bidiStreaming(channel, method);
+        break;
+    }
+  }
+  return client as ServiceClient<S>;
+}

@@ -1,0 +1,65 @@
+/**
+ * grpc-js service definitions from protobuf-es v2 service descriptors: the
+ * path of each method, whether it streams, and its (de)serializers, which are
+ * protobuf-es `toBinary` and `fromBinary` of the method's message schemas.
+ *
+ * @module
+ */
+import {
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  fromBinary,
+  type Message,
+  toBinary,
+} from "@bufbuild/protobuf";
+import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+
+/** The method's gRPC path: `/sorcha.peer.v1.Heartbeat/SendHeartbeat`. */
+export function methodPath(method: DescMethod): string {
+  return `/${method.parent.typeName}/${method.name}`;
+}
+
+/** Encodes a message of `schema` with protobuf-es, without copying the bytes. */
+export function serializer(schema: DescMessage): (message: Message) => Buffer {
+  return (message) => {
+    const bytes = toBinary(schema, message);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+/**
+ * Decodes a message of `schema` with protobuf-es. The bytes are read as a
+ * plain `Uint8Array`, so `bytes` fields are `Uint8Array`s (not `Buffer`s).
+ */
+export function deserializer(schema: DescMessage): (bytes: Buffer) => Message {
+  return (bytes) =>
+    fromBinary(schema, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+/** The grpc-js definition of one method. */
+export function methodDefinition(method: DescMethod): MethodDefinition<Message, Message> {
+  return {
+    path: methodPath(method),
+    requestStream: method.methodKind === "client_streaming" ||
+      method.methodKind === "bidi_streaming",
+    responseStream: method.methodKind === "server_streaming" ||
+      method.methodKind === "bidi_streaming",
+    requestSerialize: serializer(method.input),
+    requestDeserialize: deserializer(method.input),
+    responseSerialize: serializer(method.output),
+    responseDeserialize: deserializer(method.output),
+    originalName: method.name,
+  };
+}
+
+/**
+ * The grpc-js definition of a service, keyed by each method's `localName`
+ * (`sendHeartbeat`), the keys of its implementation.
+ */
+export function serviceDefinition(service: DescService): ServiceDefinition {
+  return Object.fromEntries(
+    service.methods.map((method) => [method.localName, methodDefinition(method)]),
+  );
+}

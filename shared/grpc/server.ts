@@ -1,0 +1,110 @@
+/**
+ * A grpc-js server for protobuf-es services: add services with their
+ * implementations, listen on a host and port, and close (gracefully, then by
+ * force after a grace period).
+ *
+ * @module
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import { Server, ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
+import { serviceDefinition } from "./definition.ts";
+import {
+  type ServiceImplementation,
+  serviceImplementation,
+  type ServiceOptions,
+} from "./handlers.ts";
+
+/** Options of {@link GrpcServer}. */
+export interface GrpcServerOptions extends ServiceOptions {
+  /** grpc-js server options (message size limits, keepalive ...). */
+  serverOptions?: ServerOptions;
+}
+
+/** Options of {@link GrpcServer.listen}. */
+export interface ListenOptions {
+  /** Bind address (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 0: any free port). */
+  port?: number;
+  /** TLS credentials; plaintext when unset. */
+  credentials?: ServerCredentials;
+}
+
+/** Options of {@link GrpcServer.close}. */
+export interface CloseOptions {
+  /** How long running calls may take to finish before they are cancelled, in ms (default 5000). */
+  graceMs?: number;
+}
+
+/** A grpc-js server serving protobuf-es services through the adapter. */
+export class GrpcServer implements AsyncDisposable {
+  /** The underlying grpc-js server (for services added by other means, such as health). */
+  readonly server: Server;
+  readonly #options: GrpcServerOptions;
+  #listening = false;
+
+  /** Creates a server; add services, then {@link listen}. */
+  constructor(options: GrpcServerOptions = {}) {
+    this.server = new Server(options.serverOptions);
+    this.#options = options;
+  }
+
+  /** Serves `service` with `implementation`; its missing methods answer UNIMPLEMENTED. */
+  add<S extends DescService>(
+    service: S,
+    implementation: Partial<ServiceImplementation<S>>,
+  ): this {
+    this.server.addService(
+      serviceDefinition(service),
+      serviceImplementation(service, implementation, this.#options),
+    );
+    return this;
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  listen(options: ListenOptions = {}): Promise<number> {
+    const host = options.host ?? "127.0.0.1";
+    const address = `${host.includes(":") ? `[${host}]` : host}:${options.port ?? 0}`;
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(
+        address,
+        options.credentials ?? ServerCredentials.createInsecure(),
+        (error, port) => {
+          if (error) reject(error);
+          else {
+            this.#listening = true;
+            resolve(port);
+          }
+        },
+      );
+    });
+  }
+
+  /**
+   * Stops taking calls, lets running ones finish for up to `graceMs`, then
+   * cancels the rest.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (!this.#listening) return;
+    this.#listening = false;
+    const graceMs = options.graceMs ?? 5000;
+    if (graceMs <= 0) {
+      this.server.forceShutdown();
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => resolve());
+    });
+    clearTimeout(timer);
+  }
+
+  /** Closes at once, cancelling running calls. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close({ graceMs: 0 });
+  }
+}
