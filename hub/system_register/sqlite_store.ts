@@ -6,10 +6,9 @@
  *
  * @module
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type SQLOutputValue, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { AppError } from "../../shared/errors.ts";
+import { openSqliteDatabase } from "../../shared/sqlite.ts";
 import { chainHash, documentChecksum, GENESIS_CHAIN_HASH } from "./integrity.ts";
 import type {
   BlueprintEntry,
@@ -20,9 +19,6 @@ import type {
   SystemRegisterHead,
   SystemRegisterStore,
 } from "./types.ts";
-
-/** How long a write waits for another process's lock, in ms. */
-export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS blueprints (
@@ -75,11 +71,8 @@ export class SqliteSystemRegisterStore implements SystemRegisterStore {
 
   /** Opens the database at `path`. */
   constructor(path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     try {
-      this.#db = new DatabaseSync(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
-      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-      this.#db.exec(SCHEMA);
+      this.#db = openSqliteDatabase(path, SCHEMA);
     } catch (error) {
       throw new AppError("unavailable", `Cannot open the system register at ${path}: ${error}`, {
         cause: error,

@@ -117,7 +117,7 @@ export class Gossiper {
   constructor(options: GossiperOptions) {
     this.#options = options;
     this.#logger = options.logger ?? log("peer", "gossip");
-    this.#fanout = options.fanout ?? 3;
+    this.#fanout = options.fanout ?? DEFAULT_FANOUT;
     this.#refreshMs = options.refreshMs ?? options.leaseMs / 4;
     this.#refreshAfterMs = this.#refreshMs;
     this.#records = new RecordBook({
@@ -202,7 +202,7 @@ export class Gossiper {
   /** Answers an exchange: the records the sender lacks, and the ones wanted from it. */
   async exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
     const action = `Cannot exchange gossip with peer "${request.from.peerId}"`;
-    await this.#checkSender(request.from, action);
+    await this.#records.checkSender(request.from, action);
     await this.#options.registry.start();
     if (!this.#options.registry.loaded) {
       throw new AppError(
@@ -241,7 +241,7 @@ export class Gossiper {
   /** Takes the records pushed after an exchange. */
   async push(request: PushRequest): Promise<PushResponse> {
     const action = `Cannot take gossip from peer "${request.from.peerId}"`;
-    await this.#checkSender(request.from, action);
+    await this.#records.checkSender(request.from, action);
     const result = await this.#records.take(request.records, action);
     this.#options.membership.reached(request.from);
     this.#logRejected(result.rejected, request.from.peerId);
@@ -339,22 +339,6 @@ export class Gossiper {
     await running;
   }
 
-  async #checkSender(header: RecordHeader, action: string): Promise<void> {
-    if (header.peerId === this.peerId) {
-      if (header.publicKey === this.#options.signer.publicKey) {
-        throw new AppError(
-          "failed_precondition",
-          `${action}: that is this peer itself (a seed or PUBLIC_URL points back here)`,
-        );
-      }
-      throw new AppError(
-        "permission_denied",
-        `${action}: the sender claims this peer's own id with another key`,
-      );
-    }
-    await this.#records.checkSender(header, action);
-  }
-
   #digest(own: RecordHeader): DigestEntry[] {
     return [own, ...this.#records.headers()].map((header) => ({
       peerId: header.peerId,
@@ -412,7 +396,7 @@ export class Gossiper {
         from: own,
         digest,
       }, signal);
-      await this.#checkSender(answer.from, action);
+      await this.#records.checkSender(answer.from, action);
       const records = answer.records.some((record) => record.header.peerId === answer.from.peerId)
         ? answer.records
         : [{ header: answer.from }, ...answer.records];

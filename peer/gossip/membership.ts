@@ -118,7 +118,11 @@ export class Membership {
     return this.#members;
   }
 
-  /** Whether the list changed since the last {@link snapshot}. */
+  /**
+   * Whether a peer was added, removed, or got a new id, address or key since
+   * the last {@link snapshot}. Contact times and failure counts alone do not
+   * count: they are saved with the next such change, not written every round.
+   */
   get dirty(): boolean {
     return this.#dirty;
   }
@@ -197,6 +201,7 @@ export class Membership {
       } else {
         contacted.peerId = identity.peerId;
         contacted.publicKey = identity.publicKey;
+        this.#dirty = true;
       }
     } else if (contacted && contacted.peerId !== identity.peerId) {
       this.failed(contacted, `${contacted.url} now answers as peer "${identity.peerId}"`);
@@ -206,14 +211,12 @@ export class Membership {
     member.failures = 0;
     member.lastError = undefined;
     member.lastContactAt = this.#clock.now();
-    this.#dirty = true;
   }
 
   /** Records a failed contact; a peer that keeps failing (not a seed) is dropped. */
   failed(member: Member, error: string): void {
     member.failures++;
     member.lastError = error;
-    this.#dirty = true;
     if (member.failures >= this.maxFailures && !member.seed) this.#remove(member);
   }
 
@@ -280,7 +283,9 @@ export class Membership {
 
   #remove(member: Member): void {
     const index = this.#members.indexOf(member);
-    if (index !== -1) this.#members.splice(index, 1);
+    if (index === -1) return;
+    this.#members.splice(index, 1);
+    this.#dirty = true;
   }
 }
 

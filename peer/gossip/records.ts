@@ -51,11 +51,11 @@ export interface TakeResult {
   rejected: { peerId: string; reason: string }[];
 }
 
-/** Why a single record is refused, or undefined when it may be taken. */
+/** What to do with one record: take it (with its set, or renewing the held one), ignore it, or reject it. */
 type Verdict =
-  | { kind: "take"; items: RemoteItem[] | undefined }
+  | { kind: "take"; withSet: boolean }
   | { kind: "ignore" }
-  | { kind: "reject"; reason: string; code: "permission_denied" | "failed_precondition" };
+  | { kind: "reject"; reason: string };
 
 /** The held records; see the module documentation. */
 export class RecordBook {
@@ -94,8 +94,23 @@ export class RecordBook {
     return this.#held.get(peerId)?.publicKey ?? this.#options.membership.get(peerId)?.publicKey;
   }
 
-  /** Throws unless `header` is signed by its key and that key is the one known for its id. */
+  /**
+   * Throws unless the sender of a message (`header`, its own current header)
+   * is another peer, signed by its key, that key the one known for its id,
+   * and its clock not far ahead.
+   */
   async checkSender(header: RecordHeader, action: string): Promise<void> {
+    if (header.peerId === this.#options.selfId) {
+      throw header.publicKey === this.#options.selfPublicKey
+        ? new AppError(
+          "failed_precondition",
+          `${action}: that is this peer itself (a seed or PUBLIC_URL points back here)`,
+        )
+        : new AppError(
+          "permission_denied",
+          `${action}: the sender claims this peer's own id with another key`,
+        );
+    }
     if (!(await this.#options.verifier.verify(header))) {
       throw new AppError(
         "invalid_argument",
@@ -139,7 +154,8 @@ export class RecordBook {
       }
       // A set is checked against its digest when it would be taken; one that would be ignored
       // anyway (an old record, an unchanged set) is not hashed for nothing.
-      const items = record.advertisements !== undefined && this.#wantsSet(header)
+      const verdict = this.#judge(header, record.advertisements !== undefined);
+      const items = verdict.kind === "take" && verdict.withSet
         ? await itemsOf(record, where)
         : undefined;
       checked.push({ header, items });
@@ -147,12 +163,18 @@ export class RecordBook {
     return await this.#serially(async () => {
       const result: TakeResult = { accepted: 0, ignored: 0, rejected: [] };
       for (const { header, items } of checked) {
-        const verdict = this.#judge(header, items);
+        if (
+          header.peerId === this.#options.selfId && header.publicKey === this.#options.selfPublicKey
+        ) {
+          this.#options.onSelf?.(header.issuedAt);
+        }
+        // Judged again: an earlier message may have changed what is held meanwhile.
+        const verdict = this.#judge(header, items !== undefined);
         if (verdict.kind === "ignore") result.ignored++;
         else if (verdict.kind === "reject") {
           result.rejected.push({ peerId: header.peerId, reason: verdict.reason });
         } else {
-          await this.#apply(header, verdict.items);
+          await this.#apply(header, verdict.withSet ? items : undefined);
           result.accepted++;
         }
       }
@@ -172,46 +194,31 @@ export class RecordBook {
     return this.#options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
   }
 
-  /** Whether `header`'s set would be taken now, were it carried (a first look, before the queue). */
-  #wantsSet(header: RecordHeader): boolean {
-    if (header.peerId === this.#options.selfId) return false;
-    const known = this.keyFor(header.peerId);
-    if (known !== undefined && known !== header.publicKey) return false;
-    const held = this.#held.get(header.peerId);
-    return !held || (held.issuedAt < header.issuedAt && held.adsDigest !== header.adsDigest);
-  }
-
-  #judge(header: RecordHeader, items: RemoteItem[] | undefined): Verdict {
+  /** What to do with a record carrying its set or not (`carriesSet`), given what is held now. */
+  #judge(header: RecordHeader, carriesSet: boolean): Verdict {
     const now = this.#options.clock.now();
-    if (header.peerId === this.#options.selfId) {
-      if (header.publicKey === this.#options.selfPublicKey) this.#options.onSelf?.(header.issuedAt);
-      return { kind: "ignore" };
-    }
+    if (header.peerId === this.#options.selfId) return { kind: "ignore" };
     const known = this.keyFor(header.peerId);
     if (known !== undefined && known !== header.publicKey) {
-      return { kind: "reject", reason: conflict(header.peerId), code: "permission_denied" };
+      return { kind: "reject", reason: conflict(header.peerId) };
     }
     if (header.issuedAt - now > this.#maxSkewMs) {
       return {
         kind: "reject",
         reason: `issued ${Math.round((header.issuedAt - now) / 1000)} s in the future`,
-        code: "failed_precondition",
       };
     }
     if (header.issuedAt + this.#options.leaseMs <= now) return { kind: "ignore" };
     const held = this.#held.get(header.peerId);
     if (held && held.issuedAt >= header.issuedAt) return { kind: "ignore" };
-    if (
-      !held && this.#held.size >= (this.#options.maxRecords ?? this.#options.membership.maxPeers)
-    ) {
+    const maxRecords = this.#options.maxRecords ?? this.#options.membership.maxPeers;
+    if (!held && this.#held.size >= maxRecords) {
       this.#dropExpired();
-      if (this.#held.size >= (this.#options.maxRecords ?? this.#options.membership.maxPeers)) {
-        return { kind: "ignore" };
-      }
+      if (this.#held.size >= maxRecords) return { kind: "ignore" };
     }
     const sameSet = held?.adsDigest === header.adsDigest;
-    if (!items && !sameSet) return { kind: "ignore" };
-    return { kind: "take", items: sameSet ? undefined : items };
+    if (!carriesSet && !sameSet) return { kind: "ignore" };
+    return { kind: "take", withSet: !sameSet };
   }
 
   async #apply(header: RecordHeader, items: RemoteItem[] | undefined): Promise<void> {

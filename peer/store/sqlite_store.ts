@@ -6,10 +6,9 @@
  *
  * @module
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type SQLOutputValue, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { type Clock, systemClock } from "../../shared/clock.ts";
+import { openSqliteDatabase } from "../../shared/sqlite.ts";
 import { AppError } from "../../shared/errors.ts";
 import { decodeFullSyncRecord } from "./full_sync_codec.ts";
 import {
@@ -85,16 +84,11 @@ export class SqliteAdvertisementStore implements AdvertisementStore {
     this.path = path;
     this.#clock = options.clock ?? systemClock;
     try {
-      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-      this.#db = new DatabaseSync(path);
+      this.#db = openSqliteDatabase(path, SCHEMA);
     } catch (error) {
       throw this.#failure("opening the database failed", error);
     }
     try {
-      this.#db.exec("PRAGMA journal_mode = WAL");
-      this.#db.exec("PRAGMA synchronous = NORMAL");
-      this.#db.exec("PRAGMA busy_timeout = 5000");
-      this.#db.exec(SCHEMA);
       this.#statements = {
         upsert: this.#db.prepare(
           `INSERT INTO advertisements (key, peer_id, register_id, value, expires_at)

@@ -6,10 +6,9 @@
  *
  * @module
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type SQLOutputValue, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { AppError } from "../../shared/errors.ts";
+import { openSqliteDatabase } from "../../shared/sqlite.ts";
 import { alreadyExists, applyChanges } from "./changes.ts";
 import type {
   AdvertisedRegister,
@@ -19,8 +18,7 @@ import type {
   RegisterStore,
 } from "./types.ts";
 
-/** How long a write waits for another connection's lock before failing, in milliseconds. */
-export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+export { SQLITE_BUSY_TIMEOUT_MS } from "../../shared/sqlite.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS registers (
@@ -70,16 +68,11 @@ export class SqliteRegisterStore implements RegisterStore, AsyncDisposable {
   constructor(path: string) {
     this.path = path;
     try {
-      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-      this.#db = new DatabaseSync(path);
+      this.#db = openSqliteDatabase(path, SCHEMA);
     } catch (error) {
       throw this.#failure(error);
     }
     try {
-      this.#db.exec("PRAGMA journal_mode = WAL");
-      this.#db.exec("PRAGMA synchronous = NORMAL");
-      this.#db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-      this.#db.exec(SCHEMA);
       this.#statements = prepareStatements(this.#db);
     } catch (error) {
       this.#db.close();

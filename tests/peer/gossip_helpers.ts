@@ -7,19 +7,19 @@
  * @module
  */
 import { ManualClock } from "../../shared/clock.ts";
-import { AdvertisementRegistry } from "../../peer/advertisements/mod.ts";
-import { createPeerApp } from "../../peer/app.ts";
+import type { AdvertisementRegistry } from "../../peer/advertisements/mod.ts";
 import {
   createHttpTransport,
-  Gossiper,
-  Membership,
+  type Gossiper,
+  type Membership,
   type MembershipOptions,
-  PeerSigner,
+  type PeerSigner,
 } from "../../peer/gossip/mod.ts";
-import { MemoryAdvertisementStore } from "../../peer/store/memory_store.ts";
+import type { MemoryAdvertisementStore } from "../../peer/store/memory_store.ts";
 import type { HttpApp } from "../../shared/http/app.ts";
 import { callApp, type CallResult } from "../fixtures/http.ts";
 import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
+import { createGossipPeer } from "../fixtures/gossip_network.ts";
 
 /** One request that travelled between peers. */
 export interface Sent {
@@ -105,6 +105,10 @@ export function createTestNetwork(options: TestNetworkOptions = {}): TestNetwork
   const ttlMs = (options.ttlSeconds ?? 300) * 1000;
   const leaseMs = ttlMs * 1.25;
   const intervalMs = (options.intervalSeconds ?? 30) * 1000;
+  const transport = createHttpTransport({
+    networkToken: options.networkToken,
+    fetch: (request) => fetch(request),
+  });
   const fetch = async (request: Request) => {
     const host = new URL(request.url).hostname;
     const name = host.replace(/\.test$/, "");
@@ -121,37 +125,23 @@ export function createTestNetwork(options: TestNetworkOptions = {}): TestNetwork
     intervalMs,
     async add(name, peerOptions = {}) {
       const url = `http://${name}.test`;
-      const store = peerOptions.store ?? new MemoryAdvertisementStore({ clock });
-      const registry = new AdvertisementRegistry(store, { ttlMs, graceMs: ttlMs / 4, clock });
-      await registry.start();
-      const signer = peerOptions.signer ?? await PeerSigner.generate();
       const scheduler = new FakeScheduler(clock);
-      const membership = new Membership({
-        selfId: name,
-        selfUrl: url,
-        seeds: (peerOptions.seeds ?? []).map((seed) => `http://${seed}.test`),
-        clock,
-        ...peerOptions.membership,
-      });
-      const gossiper = new Gossiper({
+      const { registry, store, membership, gossiper, signer, app } = await createGossipPeer({
         peerId: name,
-        publicUrl: url,
-        signer,
-        registry,
-        membership,
-        transport: createHttpTransport({ networkToken: options.networkToken, fetch }),
+        url,
         clock,
         scheduler,
+        transport,
+        seeds: (peerOptions.seeds ?? []).map((seed) => `http://${seed}.test`),
         intervalMs,
-        leaseMs,
-        membershipPath: peerOptions.membershipPath,
+        ttlMs,
+        ...(peerOptions.store ? { store: peerOptions.store } : {}),
+        ...(peerOptions.signer ? { signer: peerOptions.signer } : {}),
+        ...(peerOptions.membershipPath ? { membershipPath: peerOptions.membershipPath } : {}),
+        ...(peerOptions.membership ? { membership: peerOptions.membership } : {}),
+        ...(peerOptions.apiToken ? { apiToken: peerOptions.apiToken } : {}),
+        ...(options.networkToken ? { networkToken: options.networkToken } : {}),
         ...(options.random ? { random: options.random } : {}),
-      });
-      const app = createPeerApp({
-        registry,
-        gossiper,
-        networkToken: options.networkToken,
-        apiToken: peerOptions.apiToken,
       });
       const peer: GossipPeer = {
         name,

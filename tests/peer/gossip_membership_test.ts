@@ -100,3 +100,18 @@ Deno.test("the saved list keeps ids, addresses and keys, and is restored after t
   await Deno.writeTextFile(path, "not json");
   assert.equal(await readMembershipFile(path), undefined, "an unreadable file is rebuilt");
 });
+
+Deno.test("contacts alone do not make the list to save; new, moved and dropped peers do", () => {
+  const list = membership({ maxFailures: 2 });
+  list.learn(identity(1));
+  list.snapshot();
+  list.reached(identity(1), list.get("p1"));
+  list.failed(list.get("p1")!, "refused");
+  assert.equal(list.dirty, false, "a contact time or a failure count is not worth a write");
+  list.learn({ ...identity(1), url: "http://moved.test" });
+  assert.equal(list.dirty, true);
+  list.snapshot();
+  list.failed(list.get("p1")!, "refused"); // the second in a row: dropped
+  assert.equal(list.get("p1"), undefined);
+  assert.equal(list.dirty, true, "a dropped peer is");
+});
