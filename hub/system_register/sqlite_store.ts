@@ -90,6 +90,7 @@ export class SqliteSystemRegisterStore implements SystemRegisterStore {
       insert: db.prepare(
         `INSERT INTO blueprints (${COLUMNS}) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
       ),
+      version: db.prepare("SELECT COALESCE(MAX(version), 0) AS version FROM blueprints"),
       head: db.prepare(
         "SELECT COALESCE(MAX(version), 0) AS version, COUNT(*) AS entries, " +
           "COALESCE(SUM(is_active), 0) AS active, MAX(published_at) AS last FROM blueprints",
@@ -160,6 +161,11 @@ export class SqliteSystemRegisterStore implements SystemRegisterStore {
         lastPublishedAt: row.last === null ? undefined : Number(row.last),
       };
     });
+  }
+
+  /** The highest version (0 when empty). */
+  currentVersion(): Promise<number> {
+    return this.#run(() => Number(this.#statements.version!.get()!.version));
   }
 
   /** Entries in version order, a page at a time. */

@@ -96,6 +96,11 @@ export interface SystemRegisterStore {
   publish(input: PublishInput, options?: PublishOptions): Promise<PublishResult>;
   /** The current version and counts. */
   head(): Promise<SystemRegisterHead>;
+  /**
+   * The highest version (0 when empty), cheaply: hubs poll it to learn of
+   * publications made by other hubs sharing the store.
+   */
+  currentVersion(): Promise<number>;
   /** Entries in version order, read page by page. */
   entries(options?: EntriesOptions): AsyncIterable<BlueprintEntry>;
   /** The active entry of a blueprint. */

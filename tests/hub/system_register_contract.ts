@@ -61,6 +61,7 @@ export function systemRegisterContract(
       activeCount: 0,
       lastPublishedAt: undefined,
     });
+    assert.equal(await store.currentVersion(), 0);
     const versions = [];
     for (const id of ["a", "b", "a", "c"]) {
       versions.push((await store.publish(publication(id, versions.length))).entry.version);
@@ -72,6 +73,7 @@ export function systemRegisterContract(
       activeCount: 3,
       lastPublishedAt: 1_780_000_000_003,
     });
+    assert.equal(await store.currentVersion(), 4);
   });
 
   test("re-publishing a blueprint makes a new active version and retires the old", async (store) => {
