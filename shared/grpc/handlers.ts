@@ -98,6 +98,11 @@ export type ServiceImplementation<S extends DescService> = {
 export interface ServiceOptions {
   /** Where unexpected errors (those answered INTERNAL) are logged. */
   logger?: Logger | undefined;
+  /**
+   * Runs before every handler (authentication, for one); when it throws, the
+   * call ends with its error and the handler is not called.
+   */
+  guard?: ((context: CallContext) => void | Promise<void>) | undefined;
 }
 
 /** Any handler, as the adapter calls it (the types above are checked at the implementation). */
@@ -170,6 +175,7 @@ function unaryCall(
   return (call: UnaryCall, callback: sendUnaryData<Message>) => {
     const context = callContext(method, call);
     Promise.resolve()
+      .then(() => options.guard?.(context))
       .then(() => handler(call.request, context) as MessageInitShape<DescMessage>)
       .then(
         (response) => callback(null, create(method.output, response)),
@@ -195,6 +201,7 @@ function streamingCall(
         signal: context.signal,
       });
     Promise.resolve()
+      .then(() => options.guard?.(context))
       .then(() =>
         writeAll(call, handler(input, context) as AsyncIterable<MessageInitShape<DescMessage>>, {
           output: method.output,

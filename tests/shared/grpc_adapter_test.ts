@@ -19,6 +19,7 @@ import {
 import { AppError, type ErrorCode, GRPC_STATUS } from "../../shared/errors.ts";
 import {
   bearerToken,
+  type CallContext,
   createClient,
   GrpcChannel,
   GrpcServer,
@@ -194,6 +195,48 @@ Deno.test("metadata reaches the handler: the channel's bearer token and the call
   assert.equal(seen.token, "s3cret");
   assert.equal(seen.requestId, "r-42");
   assert.match(seen.peer ?? "", /127\.0\.0\.1/);
+});
+
+Deno.test("a guard runs before every handler, and its error ends the call without calling it", async () => {
+  let handled = 0;
+  const guard = (context: CallContext) => {
+    if (bearerToken(context.metadata) !== "ok") {
+      throw new AppError("unauthenticated", "Cannot call the hub: wrong token");
+    }
+  };
+  await using server = new GrpcServer({ guard })
+    .add(Heartbeat, {
+      sendHeartbeat() {
+        handled++;
+        return { success: true };
+      },
+    })
+    .add(SystemRegisterSync, {
+      async *fullSync() {
+        handled++;
+        yield entry(1);
+      },
+    });
+  const port = await server.listen();
+  using bad = new GrpcChannel(`127.0.0.1:${port}`, { token: "wrong" });
+  await rejectsWith(
+    createClient(Heartbeat, bad).sendHeartbeat({}),
+    "unauthenticated",
+    /wrong token/,
+  );
+  await rejectsWith(
+    Array.fromAsync(createClient(SystemRegisterSync, bad).fullSync({})),
+    "unauthenticated",
+    /wrong token/,
+  );
+  assert.equal(handled, 0);
+  using good = new GrpcChannel(`127.0.0.1:${port}`, { token: "ok" });
+  assert.equal((await createClient(Heartbeat, good).sendHeartbeat({})).success, true);
+  assert.equal(
+    (await Array.fromAsync(createClient(SystemRegisterSync, good).fullSync({}))).length,
+    1,
+  );
+  assert.equal(handled, 2);
 });
 
 Deno.test("a call past its deadline fails with deadline_exceeded and aborts the handler's signal", async () => {
