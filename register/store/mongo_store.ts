@@ -11,6 +11,7 @@
  */
 import { type Collection, MongoClient, MongoServerError } from "mongodb";
 import { AppError } from "../../shared/errors.ts";
+import { databaseFromUrl, redactSecrets, redactUrl, urlSecrets } from "../../shared/mongo_url.ts";
 import { alreadyExists, applyChanges, definedChanges } from "./changes.ts";
 import type {
   AdvertisedRegister,
@@ -19,6 +20,8 @@ import type {
   RegisterChanges,
   RegisterStore,
 } from "./types.ts";
+
+export { databaseFromUrl, redactUrl };
 
 /** Database used when neither the URL nor the options name one. */
 export const DEFAULT_MONGO_DATABASE = "sorcha";
@@ -257,56 +260,6 @@ function changeSet(changes: RegisterChanges, updatedAt: string): Partial<Registe
   return { ...definedChanges(changes), updatedAt };
 }
 
-/** The scheme, user info, hosts and path of a MongoDB URL: `mongodb(+srv)://[user@]hosts[/path]`. */
-const URL_PARTS = /^([a-z][a-z0-9+.-]*:\/\/)(?:([^@/?#]*)@)?([^/?#]*)(\/[^?#]*)?/i;
-
-/** The database a MongoDB URL names in its path, if any. */
-export function databaseFromUrl(url: string): string | undefined {
-  const path = URL_PARTS.exec(url)?.[4];
-  if (!path || path === "/") return undefined;
-  try {
-    return decodeURIComponent(path.slice(1));
-  } catch {
-    return path.slice(1);
-  }
-}
-
-/** `url` without its user name and password (`mongodb://user:pw@host/db` → `mongodb://host/db`). */
-export function redactUrl(url: string): string {
-  const match = URL_PARTS.exec(url);
-  if (!match) return "the configured URL";
-  const [whole, scheme, userInfo, hosts, path] = match;
-  if (userInfo === undefined) return whole;
-  return `${scheme}${hosts}${path ?? ""}`;
-}
-
-/** The user info of `url` and its password, raw and decoded: what a message must never show. */
-function urlSecrets(url: string): string[] {
-  const userInfo = URL_PARTS.exec(url)?.[2];
-  if (!userInfo) return [];
-  const secrets = new Set([userInfo]);
-  const colon = userInfo.indexOf(":");
-  if (colon >= 0) {
-    const password = userInfo.slice(colon + 1);
-    if (password) {
-      secrets.add(password);
-      try {
-        secrets.add(decodeURIComponent(password));
-      } catch {
-        // An undecodable password is only ever shown raw.
-      }
-    }
-  }
-  return [...secrets].filter((secret) => secret.length > 0).sort((a, b) => b.length - a.length);
-}
-
-/** `text` with every secret and every `scheme://user:password@` replaced. */
-function redact(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/gi, "$1");
-  for (const secret of secrets) out = out.replaceAll(secret, "***");
-  return out;
-}
-
 /**
  * An `unavailable` error (`already_exists` and other {@link AppError}s are kept) saying what
  * failed, without credentials.
@@ -317,7 +270,7 @@ function mongoFailure(cause: unknown, secrets: readonly string[], context?: stri
   const message = context ? `${context}: ${reason}` : reason;
   return new AppError(
     "unavailable",
-    `Register store (MongoDB) failed: ${redact(message, secrets)}`,
+    `Register store (MongoDB) failed: ${redactSecrets(message, secrets)}`,
     {
       cause,
     },

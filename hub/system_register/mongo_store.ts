@@ -1,0 +1,484 @@
+/**
+ * The MongoDB system-register store (official driver), used when
+ * `MONGODB_URL` is set. One document per entry in the
+ * `sorcha_system_register_blueprints` collection; it works on a standalone
+ * `mongod` (no transactions): every step is a single-document write, and
+ * unique indexes are the points where hubs sharing the database serialize.
+ *
+ * Publishing, in steps:
+ * 1. Read the last entry (highest version) and insert version last + 1,
+ *    **inactive**, its chain hash computed from the last entry's. The unique
+ *    `version` index lets one insert win per version; a loser (duplicate key)
+ *    reads again and retries, a bounded number of times. So versions form one
+ *    gap-free sequence and each entry chains to the one before it.
+ * 2. Retire the blueprint's earlier active version, then activate the new
+ *    one. At most one entry per blueprint is active (a partial unique index);
+ *    when two versions of one blueprint are published at once, the higher one
+ *    ends active.
+ *
+ * `ifAbsent` publications also store `firstOf: blueprintId`, unique: two hubs
+ * running genesis at once cannot both store it; the loser returns the
+ * winner's entry.
+ *
+ * Crashes: a hub stopping between the steps leaves its entry inactive (it is
+ * in the chain already, so it stays). Until repaired, {@link
+ * MongoSystemRegisterStore.latest} returns the blueprint's highest version
+ * when none is active; opening the store repairs it (rolls the publication
+ * forward: the highest version of every blueprint is made active).
+ *
+ * Error messages never carry the URL's user name or password.
+ *
+ * @module
+ */
+import {
+  Binary,
+  type Collection,
+  type Filter,
+  type IndexDescription,
+  MongoClient,
+  MongoServerError,
+  type UpdateFilter,
+} from "mongodb";
+import { AppError } from "../../shared/errors.ts";
+import { databaseFromUrl, redactSecrets, redactUrl, urlSecrets } from "../../shared/mongo_url.ts";
+import { chainHash, documentChecksum, GENESIS_CHAIN_HASH } from "./integrity.ts";
+import type {
+  BlueprintEntry,
+  EntriesOptions,
+  PublishInput,
+  PublishOptions,
+  PublishResult,
+  SystemRegisterHead,
+  SystemRegisterStore,
+} from "./types.ts";
+
+/** Database used when neither the URL nor the options name one. */
+export const DEFAULT_SYSTEM_REGISTER_DATABASE = "sorcha";
+/** Collection used when the options name none. */
+export const DEFAULT_SYSTEM_REGISTER_COLLECTION = "sorcha_system_register_blueprints";
+/** How long opening (and every operation) waits for a server, in milliseconds, by default. */
+export const DEFAULT_SYSTEM_REGISTER_SERVER_SELECTION_TIMEOUT_MS = 5_000;
+/** How many times a publication tries for a version (and to activate it), by default. */
+export const DEFAULT_PUBLISH_ATTEMPTS = 50;
+
+/** MongoDB's error code of a duplicate key. */
+const DUPLICATE_KEY = 11000;
+const DEFAULT_PAGE_SIZE = 256;
+
+/**
+ * The collection's indexes, created at open:
+ * - `version_unique`: one entry per version (where concurrent publications serialize);
+ * - `publishedAt`: the last publication time of `head()`;
+ * - `isActive_version`: active entries in version order;
+ * - `blueprintId_active_unique`: `blueprintId` unique **among active entries only**
+ *   (`partialFilterExpression: {isActive: true}`): a re-published blueprint keeps its older
+ *   versions as inactive entries, so it cannot be unique over all of them;
+ * - `blueprintId_version`: a blueprint's versions, highest first;
+ * - `firstOf_unique`: a blueprint is published `ifAbsent` (genesis) once.
+ */
+export const SYSTEM_REGISTER_INDEXES: readonly IndexDescription[] = [
+  { key: { version: 1 }, name: "version_unique", unique: true },
+  { key: { publishedAt: 1 }, name: "publishedAt" },
+  { key: { isActive: 1, version: 1 }, name: "isActive_version" },
+  {
+    key: { blueprintId: 1 },
+    name: "blueprintId_active_unique",
+    unique: true,
+    partialFilterExpression: { isActive: true },
+  },
+  { key: { blueprintId: 1, version: -1, isActive: 1 }, name: "blueprintId_version" },
+  {
+    key: { firstOf: 1 },
+    name: "firstOf_unique",
+    unique: true,
+    partialFilterExpression: { firstOf: { $exists: true } },
+  },
+];
+
+/** Options of {@link openMongoSystemRegisterStore}. */
+export interface MongoSystemRegisterStoreOptions {
+  /** Database, when the URL names none (default {@link DEFAULT_SYSTEM_REGISTER_DATABASE}). */
+  database?: string;
+  /** Collection (default {@link DEFAULT_SYSTEM_REGISTER_COLLECTION}); tests use their own. */
+  collection?: string;
+  /** How long to wait for a server, in milliseconds (default 5 000). */
+  serverSelectionTimeoutMs?: number;
+  /** Tries per publication for a version and for its activation (default {@link DEFAULT_PUBLISH_ATTEMPTS}). */
+  publishAttempts?: number;
+}
+
+/** A {@link BlueprintEntry} as a MongoDB document. */
+export interface BlueprintDocument {
+  /** See {@link BlueprintEntry.version}. */
+  version: number;
+  /** See {@link BlueprintEntry.blueprintId}. */
+  blueprintId: string;
+  /** See {@link BlueprintEntry.document}. */
+  document: Binary;
+  /** See {@link BlueprintEntry.publishedAt}. */
+  publishedAt: number;
+  /** See {@link BlueprintEntry.publishedBy}. */
+  publishedBy: string;
+  /** See {@link BlueprintEntry.isActive}. */
+  isActive: boolean;
+  /** See {@link BlueprintEntry.publicationTransactionId}. */
+  publicationTransactionId: string;
+  /** See {@link BlueprintEntry.checksum}. */
+  checksum: string;
+  /** See {@link BlueprintEntry.metadata}. */
+  metadata: Record<string, string>;
+  /** See {@link BlueprintEntry.chainHash}. */
+  chainHash: string;
+  /** The blueprint id, only on an entry stored `ifAbsent` (unique). */
+  firstOf?: string;
+}
+
+/**
+ * Connects to MongoDB at `url`, creates the indexes ({@link SYSTEM_REGISTER_INDEXES}) and
+ * repairs publications interrupted by a crash; throws an `unavailable` {@link AppError}
+ * (without the URL's credentials) when no server answers within `serverSelectionTimeoutMs`.
+ * The database is the URL's path when it has one, otherwise `options.database`. Reads go to
+ * the primary whatever the URL says: a publication must see the latest entry.
+ */
+export async function openMongoSystemRegisterStore(
+  url: string,
+  options: MongoSystemRegisterStoreOptions = {},
+): Promise<MongoSystemRegisterStore> {
+  const timeoutMs = options.serverSelectionTimeoutMs ??
+    DEFAULT_SYSTEM_REGISTER_SERVER_SELECTION_TIMEOUT_MS;
+  const secrets = urlSecrets(url);
+  let client: MongoClient;
+  try {
+    client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs });
+  } catch (error) {
+    throw mongoFailure(error, secrets, "invalid MongoDB URL");
+  }
+  const database = databaseFromUrl(url) ?? options.database ?? DEFAULT_SYSTEM_REGISTER_DATABASE;
+  const collection = client.db(database).collection<BlueprintDocument>(
+    options.collection ?? DEFAULT_SYSTEM_REGISTER_COLLECTION,
+    { readPreference: "primary" },
+  );
+  const store = new MongoSystemRegisterStore(
+    client,
+    collection,
+    secrets,
+    options.publishAttempts ?? DEFAULT_PUBLISH_ATTEMPTS,
+  );
+  try {
+    await client.connect();
+    await collection.createIndexes([...SYSTEM_REGISTER_INDEXES]);
+    await store.repair();
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw mongoFailure(
+      error,
+      secrets,
+      `cannot open MongoDB at ${redactUrl(url)} (server selection timeout ${timeoutMs} ms)`,
+    );
+  }
+  return store;
+}
+
+/** {@link SystemRegisterStore} in a MongoDB collection (see the module's notes). */
+export class MongoSystemRegisterStore implements SystemRegisterStore {
+  /** Always `mongodb`. */
+  readonly kind = "mongodb";
+  readonly #client: MongoClient;
+  readonly #collection: Collection<BlueprintDocument>;
+  readonly #secrets: readonly string[];
+  readonly #attempts: number;
+  #closed = false;
+
+  /** Wraps a client; prefer {@link openMongoSystemRegisterStore}, which also connects and repairs. */
+  constructor(
+    client: MongoClient,
+    collection: Collection<BlueprintDocument>,
+    secrets: readonly string[] = [],
+    attempts = DEFAULT_PUBLISH_ATTEMPTS,
+  ) {
+    this.#client = client;
+    this.#collection = collection;
+    this.#secrets = secrets;
+    this.#attempts = Math.max(1, attempts);
+  }
+
+  /** The database's name. */
+  get databaseName(): string {
+    return this.#collection.dbName;
+  }
+
+  /** The collection's name. */
+  get collectionName(): string {
+    return this.#collection.collectionName;
+  }
+
+  /** Stores the next version (inactive), then makes it the blueprint's active entry. */
+  publish(input: PublishInput, options: PublishOptions = {}): Promise<PublishResult> {
+    return this.#run(async () => {
+      const checksum = documentChecksum(input.document);
+      for (let attempt = 1; attempt <= this.#attempts; attempt++) {
+        if (options.ifAbsent) {
+          const existing = await this.#current(input.blueprintId);
+          if (existing) {
+            return { entry: await this.#settled(existing), created: false, replaced: false };
+          }
+        }
+        const last = await this.#last();
+        const version = (last?.version ?? 0) + 1;
+        const entry: BlueprintEntry = {
+          blueprintId: input.blueprintId,
+          document: input.document,
+          publishedAt: input.publishedAt,
+          publishedBy: input.publishedBy,
+          version,
+          isActive: false,
+          publicationTransactionId: input.publicationTransactionId,
+          checksum,
+          metadata: input.metadata,
+          chainHash: chainHash(last?.chainHash ?? GENESIS_CHAIN_HASH, {
+            ...input,
+            version,
+            checksum,
+          }),
+        };
+        try {
+          await this.#collection.insertOne(
+            toDocument(entry, options.ifAbsent ? input.blueprintId : undefined),
+          );
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          await pause(attempt); // another hub took this version (or stored this blueprint first)
+          continue;
+        }
+        const { active, replaced } = await this.#activate(entry.blueprintId, version);
+        return { entry: { ...entry, isActive: active }, created: true, replaced };
+      }
+      throw new AppError(
+        "unavailable",
+        `System register store (MongoDB) failed: no free version after ${this.#attempts} attempts ` +
+          "(too many publications at once); try again",
+      );
+    });
+  }
+
+  /** The highest version and the counts (indexed reads, not one snapshot). */
+  head(): Promise<SystemRegisterHead> {
+    return this.#run(async () => {
+      const [last, entryCount, activeCount, lastPublished] = await Promise.all([
+        this.#last(),
+        this.#collection.countDocuments({}),
+        this.#collection.countDocuments({ isActive: true }),
+        this.#collection.findOne<{ publishedAt: number }>({}, {
+          sort: { publishedAt: -1 },
+          projection: { _id: 0, publishedAt: 1 },
+        }),
+      ]);
+      return {
+        version: last?.version ?? 0,
+        entryCount,
+        activeCount,
+        lastPublishedAt: lastPublished?.publishedAt,
+      };
+    });
+  }
+
+  /** The highest version (0 when empty): one indexed read of one field. */
+  currentVersion(): Promise<number> {
+    return this.#run(async () => (await this.#last())?.version ?? 0);
+  }
+
+  /** Entries in version order: range queries on `version`, a page at a time. */
+  async *entries(options: EntriesOptions = {}): AsyncIterable<BlueprintEntry> {
+    const pageSize = Math.max(1, options.pageSize ?? DEFAULT_PAGE_SIZE);
+    let after = options.afterVersion ?? 0;
+    let left = options.limit ?? Number.POSITIVE_INFINITY;
+    while (left > 0) {
+      const filter: Filter<BlueprintDocument> = options.activeOnly
+        ? { isActive: true, version: { $gt: after } }
+        : { version: { $gt: after } };
+      const want = Math.min(pageSize, left);
+      const page = await this.#run(() =>
+        this.#collection.find(filter).sort({ version: 1 }).limit(want).toArray()
+      );
+      for (const document of page) {
+        const entry = toEntry(document);
+        after = entry.version;
+        left--;
+        yield entry;
+      }
+      if (page.length < want) return;
+    }
+  }
+
+  /**
+   * The active entry of a blueprint; when it has none (a publication in flight, or one
+   * interrupted by a crash and not yet repaired), its highest version.
+   */
+  latest(blueprintId: string): Promise<BlueprintEntry | undefined> {
+    return this.#run(async () => {
+      const document = await this.#current(blueprintId);
+      return document ? toEntry(document) : undefined;
+    });
+  }
+
+  /**
+   * Finishes publications interrupted between their steps: every blueprint whose highest
+   * version is inactive gets that version activated. Run at open; returns how many.
+   */
+  repair(): Promise<number> {
+    return this.#run(async () => {
+      const stale = this.#collection.aggregate<{ _id: string; version: number }>([
+        { $sort: { blueprintId: 1, version: -1 } },
+        {
+          $group: {
+            _id: "$blueprintId",
+            version: { $first: "$version" },
+            isActive: { $first: "$isActive" },
+          },
+        },
+        { $match: { isActive: false } },
+      ], { allowDiskUse: true });
+      let repaired = 0;
+      for await (const { _id, version } of stale) {
+        await this.#activate(_id, version);
+        repaired++;
+      }
+      return repaired;
+    });
+  }
+
+  /** Closes the connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#client.close();
+  }
+
+  /** For tests: updates documents directly (to alter the store behind the hub's back); how many matched. */
+  updateForTest(
+    filter: Filter<BlueprintDocument>,
+    update: UpdateFilter<BlueprintDocument>,
+  ): Promise<number> {
+    return this.#run(async () => (await this.#collection.updateMany(filter, update)).matchedCount);
+  }
+
+  /** The entry with the highest version: its version and chain hash only. */
+  #last(): Promise<{ version: number; chainHash: string } | null> {
+    return this.#collection.findOne<{ version: number; chainHash: string }>({}, {
+      sort: { version: -1 },
+      projection: { _id: 0, version: 1, chainHash: 1 },
+    });
+  }
+
+  /** The blueprint's active entry or, when none is active, its highest version. */
+  async #current(blueprintId: string): Promise<BlueprintDocument | null> {
+    return await this.#collection.findOne({ blueprintId, isActive: true }) ??
+      await this.#collection.findOne({ blueprintId }, { sort: { version: -1 } });
+  }
+
+  /** `document` as an entry, activated first when it is a blueprint's inactive highest version. */
+  async #settled(document: BlueprintDocument): Promise<BlueprintEntry> {
+    const entry = toEntry(document);
+    if (entry.isActive) return entry;
+    const { active } = await this.#activate(entry.blueprintId, entry.version);
+    return { ...entry, isActive: active };
+  }
+
+  /**
+   * Makes `version` the blueprint's active entry: retires its active versions below
+   * `version`, then activates `version`. When the partial unique index refuses (another
+   * version got active in between), a higher active version wins (`active: false`), a lower
+   * one is retired and activation retried. Idempotent: any hub may run it for any entry, so
+   * the highest version of a blueprint always ends active. `replaced`: this call retired one.
+   */
+  async #activate(
+    blueprintId: string,
+    version: number,
+  ): Promise<{ active: boolean; replaced: boolean }> {
+    let replaced = false;
+    for (let attempt = 1; attempt <= this.#attempts; attempt++) {
+      const retired = await this.#collection.updateMany(
+        { blueprintId, isActive: true, version: { $lt: version } },
+        { $set: { isActive: false } },
+      );
+      if (retired.modifiedCount > 0) replaced = true;
+      try {
+        // Matching nothing means it is active already (another hub finished it).
+        await this.#collection.updateOne(
+          { version, blueprintId, isActive: false },
+          { $set: { isActive: true } },
+        );
+        return { active: true, replaced };
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+      const active = await this.#collection.findOne<{ version: number }>(
+        { blueprintId, isActive: true },
+        { projection: { _id: 0, version: 1 } },
+      );
+      if (active && active.version > version) return { active: false, replaced };
+      await pause(attempt);
+    }
+    throw new AppError(
+      "unavailable",
+      `System register store (MongoDB) failed: version ${version} of ${blueprintId} could not be ` +
+        `activated after ${this.#attempts} attempts; the next open activates it`,
+    );
+  }
+
+  /** Runs `work`, turning a closed store or a driver error into an `unavailable` {@link AppError}. */
+  async #run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw mongoFailure(new Error("the store is closed"), this.#secrets);
+    try {
+      return await work();
+    } catch (error) {
+      throw mongoFailure(error, this.#secrets);
+    }
+  }
+}
+
+/** An entry as its document (`firstOf` set for an `ifAbsent` publication). */
+function toDocument(entry: BlueprintEntry, firstOf: string | undefined): BlueprintDocument {
+  const document: BlueprintDocument = { ...entry, document: new Binary(entry.document) };
+  if (firstOf !== undefined) document.firstOf = firstOf;
+  return document;
+}
+
+/** A document as an entry (only the entry's fields; the document's bytes copied). */
+function toEntry(document: BlueprintDocument): BlueprintEntry {
+  return {
+    blueprintId: document.blueprintId,
+    document: new Uint8Array(document.document.value()),
+    publishedAt: document.publishedAt,
+    publishedBy: document.publishedBy,
+    version: document.version,
+    isActive: document.isActive,
+    publicationTransactionId: document.publicationTransactionId,
+    checksum: document.checksum,
+    metadata: { ...document.metadata },
+    chainHash: document.chainHash,
+  };
+}
+
+/** Whether `error` is MongoDB's duplicate-key error. */
+function isDuplicateKey(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+}
+
+/** A short random wait before retry `attempt`, so competing hubs spread out. */
+function pause(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(50, 2 * attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** An `unavailable` error (other {@link AppError}s are kept) saying what failed, without credentials. */
+function mongoFailure(cause: unknown, secrets: readonly string[], context?: string): AppError {
+  if (cause instanceof AppError) return cause;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const message = context ? `${context}: ${reason}` : reason;
+  return new AppError(
+    "unavailable",
+    `System register store (MongoDB) failed: ${redactSecrets(message, secrets)}`,
+    { cause },
+  );
+}
