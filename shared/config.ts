@@ -46,6 +46,19 @@ export function port(defaultValue: number) {
   );
 }
 
+/** A whole number from `min` to `max` (default unbounded). */
+export function wholeNumber(defaultValue: number, options: { min: number; max?: number }) {
+  const max = options.max ?? Number.MAX_SAFE_INTEGER;
+  const message = options.max === undefined
+    ? `expected a whole number of at least ${options.min}`
+    : `expected a whole number from ${options.min} to ${max}`;
+  return z.preprocess(
+    unsetIfEmpty,
+    z.coerce.number({ message }).int({ message }).min(options.min, { message })
+      .max(max, { message }).default(defaultValue),
+  );
+}
+
 /** An optional string; empty means unset. */
 export function optionalString() {
   return z.preprocess(unsetIfEmpty, z.string().optional());

@@ -51,6 +51,23 @@ export type IntegrityReport =
     ms: number;
   };
 
+/** What is wrong with `entry` following the entry `previous` describes, if anything. */
+export function entryProblem(
+  entry: BlueprintEntry,
+  previous: { version: number; chainHash: string },
+): string | undefined {
+  if (entry.version <= previous.version) {
+    return `version ${entry.version} does not follow version ${previous.version}`;
+  }
+  if (documentChecksum(entry.document) !== entry.checksum) {
+    return "its document does not match its checksum (the document was changed)";
+  }
+  if (chainHash(previous.chainHash, entry) !== entry.chainHash) {
+    return "its chain hash does not follow the previous entry (an entry was changed, removed or reordered)";
+  }
+  return undefined;
+}
+
 /**
  * Checks every entry, in version order: its checksum against its document,
  * its version after the previous one, and its chain hash. Stops at the first
@@ -60,32 +77,24 @@ export async function validateIntegrity(
   entries: AsyncIterable<BlueprintEntry>,
 ): Promise<IntegrityReport> {
   const began = performance.now();
-  let previous = GENESIS_CHAIN_HASH;
-  let version = 0;
+  const previous = { version: 0, chainHash: GENESIS_CHAIN_HASH };
   let count = 0;
   for await (const entry of entries) {
     count++;
-    const fail = (problem: string): IntegrityReport => ({
-      ok: false,
-      entries: count,
-      version: entry.version,
-      blueprintId: entry.blueprintId,
-      problem,
-      ms: performance.now() - began,
-    });
-    if (entry.version <= version) {
-      return fail(`version ${entry.version} does not follow version ${version}`);
+    const problem = entryProblem(entry, previous);
+    if (problem) {
+      const { version, blueprintId } = entry;
+      return {
+        ok: false,
+        entries: count,
+        version,
+        blueprintId,
+        problem,
+        ms: performance.now() - began,
+      };
     }
-    if (documentChecksum(entry.document) !== entry.checksum) {
-      return fail("its document does not match its checksum (the document was changed)");
-    }
-    if (chainHash(previous, entry) !== entry.chainHash) {
-      return fail(
-        "its chain hash does not follow the previous entry (an entry was changed, removed or reordered)",
-      );
-    }
-    previous = entry.chainHash;
-    version = entry.version;
+    previous.version = entry.version;
+    previous.chainHash = entry.chainHash;
   }
-  return { ok: true, entries: count, version, ms: performance.now() - began };
+  return { ok: true, entries: count, version: previous.version, ms: performance.now() - began };
 }

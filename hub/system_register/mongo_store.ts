@@ -26,6 +26,11 @@
  * when none is active; opening the store repairs it (rolls the publication
  * forward: the highest version of every blueprint is made active).
  *
+ * Reads answer as if each publication were atomic: `entries({activeOnly})`
+ * also yields (as active) a blueprint's highest version while it is still
+ * inactive, so a reader resuming after the last version it got misses no
+ * publication; `head().activeCount` counts blueprints.
+ *
  * Error messages never carry the URL's user name or password.
  *
  * @module
@@ -261,13 +266,19 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
     });
   }
 
-  /** The highest version and the counts (indexed reads, not one snapshot). */
+  /**
+   * The highest version and the counts (indexed reads, not one snapshot). `activeCount` counts
+   * blueprints, as if publications were atomic (each has one current entry, as in SQLite): a
+   * blueprint whose publication is unfinished counts once. {@link entries} with `activeOnly`
+   * agrees, except in the brief moment between a new version's insert and the retirement of
+   * the older active one, when it yields both.
+   */
   head(): Promise<SystemRegisterHead> {
     return this.#run(async () => {
       const [last, entryCount, activeCount, lastPublished] = await Promise.all([
         this.#last(),
         this.#collection.countDocuments({}),
-        this.#collection.countDocuments({ isActive: true }),
+        this.#blueprintCount(),
         this.#collection.findOne<{ publishedAt: number }>({}, {
           sort: { publishedAt: -1 },
           projection: { _id: 0, publishedAt: 1 },
@@ -287,26 +298,31 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
     return this.#run(async () => (await this.#last())?.version ?? 0);
   }
 
-  /** Entries in version order: range queries on `version`, a page at a time. */
+  /**
+   * Entries in version order: range queries on `version`, a page at a time. `activeOnly`
+   * answers as if every publication were atomic (as the SQLite store does): it yields the
+   * active entries and, marked active, every inactive entry that is its blueprint's highest
+   * version (a publication in flight, or one a crash left unfinished); it skips superseded
+   * entries (a higher version of the blueprint exists). So a reader resuming after the last
+   * version it got never misses a publication that was still being activated when it read.
+   * Each page reads all entries of a version range, then, in one indexed query, the highest
+   * version of the blueprints of its inactive entries; `limit` counts the entries yielded.
+   */
   async *entries(options: EntriesOptions = {}): AsyncIterable<BlueprintEntry> {
     const pageSize = Math.max(1, options.pageSize ?? DEFAULT_PAGE_SIZE);
     let after = options.afterVersion ?? 0;
     let left = options.limit ?? Number.POSITIVE_INFINITY;
     while (left > 0) {
-      const filter: Filter<BlueprintDocument> = options.activeOnly
-        ? { isActive: true, version: { $gt: after } }
-        : { version: { $gt: after } };
       const want = Math.min(pageSize, left);
-      const page = await this.#run(() =>
-        this.#collection.find(filter).sort({ version: 1 }).limit(want).toArray()
+      const { read, last, entries } = await this.#run(() =>
+        this.#page(after, want, options.activeOnly ?? false)
       );
-      for (const document of page) {
-        const entry = toEntry(document);
-        after = entry.version;
+      after = last;
+      for (const entry of entries) {
         left--;
         yield entry;
       }
-      if (page.length < want) return;
+      if (read < want) return;
     }
   }
 
@@ -360,6 +376,61 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
     update: UpdateFilter<BlueprintDocument>,
   ): Promise<number> {
     return this.#run(async () => (await this.#collection.updateMany(filter, update)).matchedCount);
+  }
+
+  /**
+   * Up to `size` entries after version `after` (`read` of them, the highest `last`, or `after`
+   * when none); with `activeOnly`, only those {@link entries} yields.
+   */
+  async #page(
+    after: number,
+    size: number,
+    activeOnly: boolean,
+  ): Promise<{ read: number; last: number; entries: BlueprintEntry[] }> {
+    const documents = await this.#collection.find({ version: { $gt: after } })
+      .sort({ version: 1 }).limit(size).toArray();
+    const last = documents.at(-1)?.version ?? after;
+    if (!activeOnly) return { read: documents.length, last, entries: documents.map(toEntry) };
+    const inactive = documents.filter((document) => !document.isActive);
+    const highest = await this.#highestVersions([
+      ...new Set(inactive.map((document) => document.blueprintId)),
+    ]);
+    const entries: BlueprintEntry[] = [];
+    for (const document of documents) {
+      if (document.isActive) {
+        entries.push(toEntry(document));
+      } else if (highest.get(document.blueprintId) === document.version) {
+        entries.push({ ...toEntry(document), isActive: true }); // in flight, or not yet repaired
+      }
+    }
+    return { read: documents.length, last, entries };
+  }
+
+  /** The highest version of each of `blueprintIds`: one aggregation on `blueprintId_version`. */
+  async #highestVersions(blueprintIds: readonly string[]): Promise<Map<string, number>> {
+    const highest = new Map<string, number>();
+    if (blueprintIds.length === 0) return highest;
+    const rows = this.#collection.aggregate<{ _id: string; version: number }>([
+      { $match: { blueprintId: { $in: [...blueprintIds] } } },
+      { $sort: { blueprintId: 1, version: -1 } },
+      { $group: { _id: "$blueprintId", version: { $first: "$version" } } },
+    ]);
+    for await (const { _id, version } of rows) highest.set(_id, version);
+    return highest;
+  }
+
+  /**
+   * How many blueprints the register holds: each has exactly one current entry (its active
+   * one or, while a publication is unfinished, its highest version), as SQLite counts active
+   * entries. A distinct scan of `blueprintId_version`, one key per blueprint.
+   */
+  async #blueprintCount(): Promise<number> {
+    const [row] = await this.#collection.aggregate<{ count: number }>([
+      { $sort: { blueprintId: 1, version: -1 } },
+      { $group: { _id: "$blueprintId", version: { $first: "$version" } } },
+      { $count: "count" },
+    ], { allowDiskUse: true }).toArray();
+    return row?.count ?? 0;
   }
 
   /** The entry with the highest version: its version and chain hash only. */

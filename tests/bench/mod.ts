@@ -2,11 +2,12 @@
  * `deno task bench`: every benchmark, each figure printed beside its target.
  * Exits 0 whatever the figures (they are reported, not asserted); exits 1 only
  * when a benchmark could not run. `deno task bench peer`, `deno task bench
- * register` or `deno task bench gossip` runs one group.
+ * register`, `deno task bench gossip` or `deno task bench hub` runs one group.
  *
  * @module
  */
 import { gossipBenchmarks } from "./gossip_bench.ts";
+import { hubBenchmarks } from "./hub_bench.ts";
 import { peerBenchmarks } from "./peer_bench.ts";
 import { registerBenchmarks } from "./register_bench.ts";
 
@@ -15,6 +16,7 @@ const figures = [
   ...(only === undefined || only === "peer" ? await peerBenchmarks() : []),
   ...(only === undefined || only === "register" ? await registerBenchmarks() : []),
   ...(only === undefined || only === "gossip" ? await gossipBenchmarks() : []),
+  ...(only === undefined || only === "hub" ? await hubBenchmarks() : []),
 ];
 const targeted = figures.filter((f) => f.met !== undefined);
 const met = targeted.filter((f) => f.met).length;

@@ -168,7 +168,12 @@ Deno.test({
       for (let n = 0; n < 3; n++) await store!.publish(publication("bp", n));
       // A crash after retiring version 2 and before activating version 3.
       assert.equal(await store!.updateForTest({ version: 3 }, { $set: { isActive: false } }), 1);
-      assert.equal((await store!.head()).activeCount, 0);
+      // Read as if publications were atomic: version 3 is the blueprint's current entry.
+      assert.equal((await store!.head()).activeCount, 1);
+      assert.deepEqual(
+        (await all(store!.entries({ activeOnly: true }))).map((e) => [e.version, e.isActive]),
+        [[3, true]],
+      );
       assert.equal((await store!.latest("bp"))?.version, 3);
       const reopened = await reopen();
       assert.equal((await reopened.latest("bp"))?.isActive, true);
@@ -178,6 +183,70 @@ Deno.test({
       const report = await validateIntegrity(reopened.entries());
       assert.equal(report.ok, false);
       assert.equal(report.version, 2);
+    });
+  },
+});
+
+Deno.test({
+  name: named("activeOnly reads yield unfinished publications and skip superseded entries"),
+  ignore: !MONGODB_URL,
+  async fn() {
+    await withSharedCollection(1, async ([store]) => {
+      const ids = ["a", "b", "a", "c", "b", "d", "c", "e"];
+      for (const [n, id] of ids.entries()) await store!.publish(publication(id, n));
+      // Version 6 (d) inserted and not yet activated; version 7 (c) inserted and version 4
+      // retired, not yet activated: both caught in flight. Version 8 (e, another hub) is done.
+      assert.equal(
+        await store!.updateForTest({ version: { $in: [6, 7] } }, {
+          $set: { isActive: false },
+        }),
+        2,
+      );
+      const pairs = (entries: BlueprintEntry[]) => entries.map((e) => [e.version, e.isActive]);
+      assert.deepEqual(pairs(await all(store!.entries())), [
+        [1, false],
+        [2, false],
+        [3, true],
+        [4, false],
+        [5, true],
+        [6, false],
+        [7, false],
+        [8, true],
+      ]);
+      const current = [[3, true], [5, true], [6, true], [7, true], [8, true]];
+      for (const pageSize of [1, 2, 3, 100]) {
+        assert.deepEqual(
+          pairs(await all(store!.entries({ activeOnly: true, pageSize }))),
+          current,
+          `pageSize ${pageSize}`,
+        );
+      }
+      // A peer resuming after version 5 gets 6 and 7, not only 8.
+      assert.deepEqual(
+        pairs(await all(store!.entries({ activeOnly: true, afterVersion: 5, pageSize: 2 }))),
+        [[6, true], [7, true], [8, true]],
+      );
+      // `limit` counts entries yielded, paging past superseded ones.
+      assert.deepEqual(
+        pairs(await all(store!.entries({ activeOnly: true, limit: 2, pageSize: 1 }))),
+        [[3, true], [5, true]],
+      );
+      assert.deepEqual(
+        pairs(await all(store!.entries({ activeOnly: true, afterVersion: 3, limit: 3 }))),
+        [[5, true], [6, true], [7, true]],
+      );
+      assert.equal((await all(store!.entries({ activeOnly: true, afterVersion: 8 }))).length, 0);
+      const head = await store!.head();
+      assert.equal(head.activeCount, 5);
+      assert.equal(head.entryCount, 8);
+      // Once finished, the stored entries agree with what was read.
+      assert.equal(await store!.repair(), 2);
+      assert.deepEqual(
+        pairs(await all(store!.entries())).filter(([, isActive]) => isActive),
+        current,
+      );
+      assert.deepEqual(pairs(await all(store!.entries({ activeOnly: true }))), current);
+      assert.equal((await store!.head()).activeCount, 5);
     });
   },
 });

@@ -1,0 +1,114 @@
+/**
+ * The hub's gRPC server: the three contract services, the standard
+ * `grpc.health.v1.Health` service and server reflection (v1 and v1alpha, so
+ * `grpcurl` works without proto files). With a NETWORK_TOKEN, the contract
+ * services need `authorization: Bearer <token>`; health and reflection stay
+ * open, as load balancers and tools expect.
+ *
+ * @module
+ */
+import { type DescFile, toBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { ReflectionService } from "@grpc/reflection";
+import type { Logger } from "@logtape/logtape";
+import { HealthImplementation, type ServingStatus } from "grpc-health-check";
+import {
+  CentralNodeConnection,
+  file_sorcha_peer_v1_central_node_connection,
+} from "../../gen/sorcha/peer/v1/central_node_connection_pb.ts";
+import { file_sorcha_peer_v1_heartbeat, Heartbeat } from "../../gen/sorcha/peer/v1/heartbeat_pb.ts";
+import {
+  file_sorcha_peer_v1_system_register_sync,
+  SystemRegisterSync,
+} from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
+import { secretsEqual } from "../../shared/http/auth.ts";
+import { AppError } from "../../shared/errors.ts";
+import { bearerToken, type CallContext, GrpcServer } from "../../shared/grpc/mod.ts";
+import { connectionService } from "./connection_service.ts";
+import type { HubContext } from "./context.ts";
+import { heartbeatService } from "./heartbeat_service.ts";
+import { syncService } from "./sync_service.ts";
+
+/** The contract's proto files, for reflection. */
+export const CONTRACT_FILES: readonly DescFile[] = [
+  file_sorcha_peer_v1_central_node_connection,
+  file_sorcha_peer_v1_heartbeat,
+  file_sorcha_peer_v1_system_register_sync,
+];
+
+/** The fully qualified names of the contract services. */
+export const CONTRACT_SERVICES: readonly string[] = [
+  CentralNodeConnection.typeName,
+  Heartbeat.typeName,
+  SystemRegisterSync.typeName,
+];
+
+/** Options of {@link createHubGrpcServer}. */
+export interface HubGrpcServerOptions {
+  /** When set, contract calls need it as a bearer token. */
+  networkToken?: string | undefined;
+  /** Where unexpected errors are logged. */
+  logger?: Logger;
+}
+
+/** The hub's gRPC server and its health service. */
+export interface HubGrpcServer {
+  /** The server; listen on it. */
+  server: GrpcServer;
+  /** Sets the health of the whole server (`""`) and of each contract service. */
+  setServing(serving: boolean): void;
+}
+
+/** Checks a call's bearer token against `token`. */
+function requireNetworkToken(token: string) {
+  return async (context: CallContext): Promise<void> => {
+    const given = bearerToken(context.metadata);
+    if (given === undefined || !await secretsEqual(given, token)) {
+      throw new AppError(
+        "unauthenticated",
+        `Cannot call ${context.method.parent.typeName}/${context.method.name}: ${
+          given === undefined ? "no" : "a wrong"
+        } NETWORK_TOKEN in the authorization metadata (expected "Bearer <token>")`,
+      );
+    }
+  };
+}
+
+/** A reflection root in the shape @grpc/reflection reads from a proto-loader package definition. */
+function reflectionRoot(files: readonly DescFile[]) {
+  const fileDescriptorProtos = files.map((file) => toBinary(FileDescriptorProtoSchema, file.proto));
+  return { contract: { fileDescriptorProtos } };
+}
+
+/** Builds the hub's gRPC server over `hub` (not listening yet). */
+export function createHubGrpcServer(
+  hub: HubContext,
+  options: HubGrpcServerOptions = {},
+): HubGrpcServer {
+  const server = new GrpcServer({
+    logger: options.logger,
+    guard: options.networkToken ? requireNetworkToken(options.networkToken) : undefined,
+    serverOptions: {
+      "grpc.max_receive_message_length": 4 * 1024 * 1024,
+      "grpc.max_send_message_length": 20 * 1024 * 1024,
+      // Finds dead clients (stalled subscribers behind a lost connection).
+      "grpc.keepalive_time_ms": 30_000,
+      "grpc.keepalive_timeout_ms": 10_000,
+    },
+  })
+    .add(CentralNodeConnection, connectionService(hub))
+    .add(Heartbeat, heartbeatService(hub))
+    .add(SystemRegisterSync, syncService(hub));
+  const health = new HealthImplementation({ "": "SERVING" });
+  health.addToServer(server.server);
+  // @grpc/reflection types its argument as a proto-loader PackageDefinition; it reads only fileDescriptorProtos.
+  new ReflectionService(reflectionRoot(CONTRACT_FILES) as never).addToServer(server.server);
+  return {
+    server,
+    setServing(serving) {
+      const status: ServingStatus = serving ? "SERVING" : "NOT_SERVING";
+      health.setStatus("", status);
+      for (const name of CONTRACT_SERVICES) health.setStatus(name, status);
+    },
+  };
+}

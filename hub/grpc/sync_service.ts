@@ -1,0 +1,153 @@
+/**
+ * SystemRegisterSync: full and incremental streams of active entries in
+ * version order, read from the store page by page at the pace the client
+ * reads; push subscriptions; checkpoints. A corrupt register answers
+ * FAILED_PRECONDITION naming the entry; a store failure mid-stream ends the
+ * stream with UNAVAILABLE saying how far it got, never a silent short stream.
+ *
+ * @module
+ */
+import type { MessageShape } from "@bufbuild/protobuf";
+import {
+  CheckpointStatus,
+  type SyncRequestSchema,
+  type SystemRegisterSync,
+} from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
+import { AppError } from "../../shared/errors.ts";
+import type { CallContext, ServiceImplementation } from "../../shared/grpc/mod.ts";
+import { NO_FILTERS } from "../notifications/filters.ts";
+import type { HubContext } from "./context.ts";
+import { entryMessage, notificationMessage } from "./messages.ts";
+import {
+  actionFor,
+  checkpointRequest,
+  parseRequest,
+  subscriptionRequest,
+  syncRequest,
+} from "./requests.ts";
+
+/** The highest version the hub knows of, also from hubs sharing its store. */
+async function headVersion(hub: HubContext): Promise<number> {
+  return Math.max(hub.register.version, await hub.register.store.currentVersion());
+}
+
+async function* syncStream(
+  hub: HubContext,
+  request: MessageShape<typeof SyncRequestSchema>,
+  options: { kind: "full" | "incremental"; context: CallContext },
+) {
+  const action = actionFor(options.kind === "full" ? "full-sync" : "incrementally sync", request);
+  const input = parseRequest(syncRequest, request, action);
+  hub.rateLimiter.take(input.peerId, action);
+  hub.register.requireIntact(action);
+  const full = options.kind === "full" || input.fullSync;
+  const after = full ? 0 : input.lastKnownVersion;
+  if (!full) {
+    const head = await headVersion(hub);
+    if (after > head) {
+      throw new AppError(
+        "failed_precondition",
+        `${action}: it claims version ${after} but the system register is at version ${head}; reset and run a full sync`,
+        { details: { currentVersion: head, lastKnownVersion: after } },
+      );
+    }
+  }
+  using _slot = hub.syncSlots.acquire(input.peerId, action);
+  const record = hub.syncLog.started(input.peerId, full ? "full" : "incremental", after);
+  let outcome: "completed" | "failed" = "failed";
+  try {
+    const entries = hub.register.entries({
+      afterVersion: after,
+      activeOnly: true,
+      ...(input.maxBlueprints > 0 ? { limit: input.maxBlueprints } : {}),
+    });
+    try {
+      for await (const entry of entries) {
+        yield entryMessage(entry);
+        record.version = entry.version;
+        record.entries++;
+      }
+    } catch (error) {
+      if (options.context.signal.aborted) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new AppError(
+        "unavailable",
+        `${action}: the stream stopped after version ${record.version} (${record.entries} entries sent) because the store failed: ${reason}; sync again from there`,
+        { cause: error, details: { lastVersionSent: record.version } },
+      );
+    }
+    outcome = "completed";
+    if (record.entries > 0 || full) hub.sessions.markSyncVersion(input.peerId, record.version);
+  } finally {
+    hub.syncLog.ended(record, outcome);
+  }
+}
+
+/** The SystemRegisterSync implementation over `hub`. */
+export function syncService(hub: HubContext): ServiceImplementation<typeof SystemRegisterSync> {
+  return {
+    fullSync(request, context) {
+      return syncStream(hub, request, { kind: "full", context });
+    },
+
+    incrementalSync(request, context) {
+      return syncStream(hub, request, { kind: "incremental", context });
+    },
+
+    async *subscribeToPushNotifications(request, context) {
+      const action = actionFor("subscribe", request);
+      const input = parseRequest(subscriptionRequest, request, action);
+      hub.rateLimiter.take(input.peerId, action);
+      hub.register.requireIntact(action);
+      const { notifications } = hub.register;
+      const limit = hub.settings.maxSubscriptionsPerPeer;
+      if (notifications.countFor(input.peerId) >= limit) {
+        throw new AppError(
+          "resource_exhausted",
+          `${action}: it already has ${limit} subscriptions open (at most ${limit} at once)`,
+        );
+      }
+      const filters = input.filters
+        ? {
+          blueprintIds: input.filters.blueprintIds,
+          publisherIds: input.filters.publisherIds,
+          kinds: input.filters.notificationTypes,
+          metadata: input.filters.metadataFilters,
+        }
+        : NO_FILTERS;
+      const frames = notifications.subscribe(input.peerId, { filters, signal: context.signal });
+      // The first frame is a keep-alive: once it arrives, the subscription is in place.
+      yield notificationMessage(
+        { kind: "keepalive", version: hub.register.version },
+        hub.clock.now(),
+      );
+      for await (const frame of frames) yield notificationMessage(frame, hub.clock.now());
+    },
+
+    async getSyncCheckpoint(request) {
+      const action = actionFor("report the sync checkpoint of", request);
+      const input = parseRequest(checkpointRequest, request, action);
+      hub.rateLimiter.take(input.peerId, action);
+      const head = await hub.register.store.head();
+      const record = hub.syncLog.get(input.peerId);
+      const session = hub.sessions.session(input.peerId);
+      const peerVersion = session?.lastSyncVersion ?? record?.version ?? 0;
+      const intervalMs = hub.settings.periodicSyncIntervalMinutes * 60_000;
+      const lastSync = record?.endedAt ?? record?.startedAt ?? 0;
+      let status = peerVersion >= head.version
+        ? CheckpointStatus.UP_TO_DATE
+        : CheckpointStatus.BEHIND;
+      if (record?.running) status = CheckpointStatus.SYNCING;
+      else if (record?.outcome === "failed") status = CheckpointStatus.SYNC_FAILED;
+      return {
+        peerId: input.peerId,
+        currentVersion: BigInt(head.version),
+        lastSyncTime: BigInt(lastSync),
+        totalBlueprints: head.activeCount,
+        centralNodeId: hub.hubId,
+        nextSyncDue: BigInt(lastSync ? lastSync + intervalMs : hub.clock.now()),
+        status,
+      };
+    },
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * The hub's HTTP endpoints: the system register (state, publishing, entries)
+ * and the peers connected over gRPC.
+ *
+ * @module
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  BlueprintEntrySchema,
+  BlueprintIdSchema,
+  BlueprintListSchema,
+  PublishBlueprintRequestSchema,
+  PublishBlueprintResponseSchema,
+  SystemRegisterInfoSchema,
+} from "../../shared/contracts/system_register.ts";
+import { AppError } from "../../shared/errors.ts";
+import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
+import { changeErrors, json, notFoundError } from "../../shared/http/openapi.ts";
+import type { SystemRegister } from "../system_register/service.ts";
+import { entryJson, iso, registerInfoJson } from "./convert.ts";
+import type { PeerSessions } from "../peers/sessions.ts";
+
+/** Entries per page of `GET /api/system-register/blueprints` unless `limit` says otherwise. */
+export const DEFAULT_PAGE_SIZE = 100;
+/** Most entries per page. */
+export const MAX_PAGE_SIZE = 1000;
+
+const encoder = new TextEncoder();
+const tags = ["System register"];
+
+const info = createRoute({
+  method: "get",
+  path: "/api/system-register",
+  tags,
+  summary: "The system register: id, blueprints, current version, integrity",
+  responses: { 200: json(SystemRegisterInfoSchema, "The register's state.") },
+});
+
+const publish = createRoute({
+  method: "post",
+  path: "/api/system-register/blueprints",
+  tags,
+  summary: "Publish a blueprint (a new version when its id exists); subscribers are notified",
+  security: [{ bearer: [] }],
+  request: {
+    body: {
+      required: true,
+      content: { "application/json": { schema: PublishBlueprintRequestSchema } },
+    },
+  },
+  responses: {
+    201: json(PublishBlueprintResponseSchema, "Stored, with its version and checksum."),
+    ...changeErrors,
+    412: json(
+      z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
+      "The register is corrupt; nothing is published until it is repaired.",
+    ),
+  },
+});
+
+const intParam = (name: string, description: string) =>
+  z.string().regex(/^\d{1,15}$/, { message: "must be a non-negative integer" }).optional()
+    .openapi({ param: { name, in: "query" }, description });
+
+const list = createRoute({
+  method: "get",
+  path: "/api/system-register/blueprints",
+  tags,
+  summary: "Active entries after a version, in version order, a page at a time",
+  request: {
+    query: z.object({
+      sinceVersion: intParam("sinceVersion", "Only entries after this version (default 0)."),
+      limit: intParam(
+        "limit",
+        `Entries per page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`,
+      ),
+    }),
+  },
+  responses: { 200: json(BlueprintListSchema, "A page of entries."), 400: changeErrors[400] },
+});
+
+const read = createRoute({
+  method: "get",
+  path: "/api/system-register/blueprints/{blueprintId}",
+  tags,
+  summary: "A blueprint's active entry",
+  request: {
+    params: z.object({
+      blueprintId: BlueprintIdSchema.openapi({ param: { name: "blueprintId", in: "path" } }),
+    }),
+  },
+  responses: {
+    200: json(BlueprintEntrySchema, "The blueprint's current version."),
+    400: changeErrors[400],
+    ...notFoundError("No blueprint has this id."),
+  },
+});
+
+/** Adds the system-register endpoints to `app`. */
+export function addSystemRegisterRoutes(app: HttpApp, register: SystemRegister): void {
+  app.openapi(info, async (c) => {
+    const head = await register.store.head();
+    return c.json(
+      registerInfoJson(head, { integrity: register.integrity, store: register.store.kind }),
+      200,
+    );
+  });
+
+  app.openapi(
+    publish,
+    async (c) => {
+      const body = c.req.valid("json");
+      const document = encoder.encode(JSON.stringify(body.document));
+      const action = `Cannot publish blueprint "${body.blueprintId}"`;
+      if (document.byteLength > 16 * 1024 * 1024) {
+        throw new AppError("payload_too_large", `${action}: its document is larger than 16 MiB`);
+      }
+      const { entry, kind } = await register.publish({
+        blueprintId: body.blueprintId,
+        document,
+        publishedBy: body.publishedBy ?? "operator",
+        metadata: body.metadata ?? {},
+      });
+      return c.json({
+        blueprintId: entry.blueprintId,
+        version: entry.version,
+        checksum: entry.checksum,
+        publishedAt: iso(entry.publishedAt),
+        publishedBy: entry.publishedBy,
+        notification: kind === "updated"
+          ? "BLUEPRINT_UPDATED" as const
+          : "BLUEPRINT_PUBLISHED" as const,
+      }, 201);
+    },
+    rejectInvalid("Cannot publish blueprint"),
+  );
+
+  app.openapi(
+    list,
+    async (c) => {
+      const query = c.req.valid("query");
+      const after = Number(query.sinceVersion ?? 0);
+      const limit = Number(query.limit ?? DEFAULT_PAGE_SIZE);
+      if (limit < 1 || limit > MAX_PAGE_SIZE) {
+        throw new AppError(
+          "invalid_argument",
+          `Cannot list blueprints: limit must be between 1 and ${MAX_PAGE_SIZE}`,
+        );
+      }
+      const currentVersion = await register.store.currentVersion();
+      const blueprints = [];
+      for await (
+        const entry of register.entries({ afterVersion: after, activeOnly: true, limit: limit + 1 })
+      ) {
+        blueprints.push(entry);
+      }
+      const more = blueprints.length > limit;
+      const page = blueprints.slice(0, limit);
+      return c.json({
+        currentVersion,
+        blueprints: page.map(entryJson),
+        nextSinceVersion: more ? page[page.length - 1]!.version : null,
+      }, 200);
+    },
+    rejectInvalid("Cannot list blueprints"),
+  );
+
+  app.openapi(
+    read,
+    async (c) => {
+      const { blueprintId } = c.req.valid("param");
+      const entry = await register.store.latest(blueprintId);
+      if (!entry) {
+        throw new AppError("not_found", `No blueprint "${blueprintId}" in the system register`);
+      }
+      return c.json(entryJson(entry), 200);
+    },
+    rejectInvalid("Cannot read blueprint"),
+  );
+}
+
+const PeerSchema = z.object({
+  peerId: z.string(),
+  sessionId: z.string(),
+  address: z.string(),
+  port: z.number().int(),
+  connectedAt: z.string(),
+  lastHeartbeatAt: z.string(),
+  lastSyncVersion: z.number().int(),
+  versionLag: z.number().int(),
+  health: z.string().openapi({ description: "healthy, warning, critical or timeout." }),
+  missedHeartbeats: z.number().int(),
+  heartbeatsReceived: z.number().int(),
+  averageLatencyMs: z.number(),
+  statusMessage: z.string(),
+}).openapi("ConnectedPeer");
+
+const peers = createRoute({
+  method: "get",
+  path: "/api/peers",
+  tags: ["Peers"],
+  summary: "Peers connected over gRPC and their heartbeat state",
+  responses: {
+    200: json(
+      z.object({ activePeers: z.number().int(), peers: z.array(PeerSchema) }),
+      "The connected peers.",
+    ),
+  },
+});
+
+/** Adds `GET /api/peers` to `app`. */
+export function addPeerRoutes(
+  app: HttpApp,
+  options: { sessions: PeerSessions; register: SystemRegister },
+): void {
+  app.openapi(peers, (c) => {
+    const { sessions, register } = options;
+    const statuses = new Map(
+      sessions.heartbeatStatuses({ hubVersion: register.version }).map((s) => [s.peerId, s]),
+    );
+    const list = sessions.active().map((session) => {
+      const status = statuses.get(session.peerId);
+      return {
+        peerId: session.peerId,
+        sessionId: session.sessionId,
+        address: session.address,
+        port: session.port,
+        connectedAt: iso(session.connectedAt),
+        lastHeartbeatAt: iso(session.lastHeartbeatAt),
+        lastSyncVersion: session.lastSyncVersion,
+        versionLag: status?.versionLag ?? 0,
+        health: status?.health ?? "healthy",
+        missedHeartbeats: status?.missedHeartbeats ?? 0,
+        heartbeatsReceived: status?.totalReceived ?? 0,
+        averageLatencyMs: status?.averageLatencyMs ?? 0,
+        statusMessage: status?.statusMessage ?? "",
+      };
+    }).sort((a, b) => a.peerId.localeCompare(b.peerId));
+    return c.json({ activePeers: list.length, peers: list }, 200);
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * Starts the hub: `deno task hub`. The only place that reads the
+ * environment; everything else receives what it needs.
+ *
+ * @module
+ */
+import { ConfigError } from "../shared/config.ts";
+import { log, setupLogging } from "../shared/logging.ts";
+import { serveUntilSignal } from "../shared/serve.ts";
+import { type HubConfig, parseHubConfig } from "./config.ts";
+import { startHub } from "./hub.ts";
+
+async function readPem(path: string, variable: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid configuration: ${variable}=${JSON.stringify(path)}: cannot read the PEM file (${
+        error instanceof Error ? error.message : error
+      })`,
+    );
+  }
+}
+
+async function main(config: HubConfig): Promise<void> {
+  setupLogging({
+    level: config.logLevel,
+    format: config.logFormat,
+    color: Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR"),
+  });
+  const logger = log("hub");
+  let hub;
+  try {
+    const tls = config.tls
+      ? {
+        cert: await readPem(config.tls.certPath, "GRPC_TLS_CERT"),
+        key: await readPem(config.tls.keyPath, "GRPC_TLS_KEY"),
+      }
+      : undefined;
+    hub = await startHub({ ...config, host: config.host, dataDir: config.dataDir, tls });
+  } catch (error) {
+    logger.error("Cannot start: {error}", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    Deno.exit(1);
+  }
+  await serveUntilSignal(hub.app.fetch, {
+    host: config.host,
+    port: config.port,
+    service: "hub",
+    logger,
+    onShutdown: () => hub.close(),
+  });
+}
+
+let config: HubConfig;
+try {
+  config = parseHubConfig(Deno.env.toObject(), { hostname: Deno.hostname() });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  Deno.exit(1);
+}
+await main(config);

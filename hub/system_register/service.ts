@@ -1,0 +1,212 @@
+/**
+ * The hub's system register: the store, checked at start (genesis, then
+ * integrity) and followed as it grows (see `watcher.ts`), publications, and
+ * the notifications they cause. One per hub; hubs sharing a store each have
+ * one, and each notifies its own subscribers of every publication.
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+import type { Clock } from "../../shared/clock.ts";
+import { AppError } from "../../shared/errors.ts";
+import type { Scheduler } from "../../shared/schedule.ts";
+import { NotificationBroadcaster } from "../notifications/broadcaster.ts";
+import type { BlueprintEvent } from "../notifications/events.ts";
+import { ensureGenesis } from "./genesis.ts";
+import type { IntegrityReport } from "./integrity.ts";
+import type { BlueprintEntry, EntriesOptions, SystemRegisterStore } from "./types.ts";
+import { RegisterWatcher, scanRegister } from "./watcher.ts";
+
+/** Options of {@link openSystemRegister}. */
+export interface SystemRegisterOptions {
+  /** This hub's id (genesis publisher). */
+  hubId: string;
+  /** Time source. */
+  clock: Clock;
+  /** Polling, keep-alives and integrity checks. */
+  scheduler: Scheduler;
+  /** How often to look for publications by other hubs sharing the store, in ms. */
+  pollMs: number;
+  /** Idle time before a keep-alive on a subscription, in ms. */
+  keepAliveMs: number;
+  /** How often the whole register is validated again, in ms. */
+  integrityCheckMs: number;
+  /** Notifications a subscriber may fall behind before it is dropped. */
+  subscriberQueueLimit?: number;
+  /** Where it logs. */
+  logger?: Logger;
+}
+
+/** A publication as the hub receives it (validated by the caller). */
+export interface Publication {
+  /** The blueprint. */
+  blueprintId: string;
+  /** The document, as UTF-8 JSON bytes. */
+  document: Uint8Array;
+  /** Who publishes it. */
+  publishedBy: string;
+  /** Labels. */
+  metadata: Record<string, string>;
+}
+
+/** The integrity state, as `/readyz` and the sync calls see it. */
+export type IntegrityState = IntegrityReport & { checkedAt: number };
+
+/** Opens the system register on `store`: genesis, a full validation, then following it. */
+export async function openSystemRegister(
+  store: SystemRegisterStore,
+  options: SystemRegisterOptions,
+): Promise<SystemRegister> {
+  const genesis = await ensureGenesis(store, { clock: options.clock, hubId: options.hubId });
+  if (genesis.created) {
+    options.logger?.info("Created the system register with {blueprint} (version {version})", {
+      blueprint: genesis.entry.blueprintId,
+      version: genesis.entry.version,
+    });
+  }
+  const { start, report } = await scanRegister(store);
+  const register = new SystemRegister(store, {
+    options,
+    start,
+    integrity: { ...report, checkedAt: options.clock.now() },
+  });
+  register.logIntegrity();
+  return register;
+}
+
+/** See the module documentation; made by {@link openSystemRegister}. */
+export class SystemRegister {
+  /** The store. */
+  readonly store: SystemRegisterStore;
+  /** Subscribers to publications. */
+  readonly notifications: NotificationBroadcaster;
+  readonly #options: SystemRegisterOptions;
+  readonly #watcher: RegisterWatcher;
+  readonly #stop = new AbortController();
+  #integrity: IntegrityState;
+  #lastPublishedAt: number | undefined;
+
+  /** Use {@link openSystemRegister}. */
+  constructor(
+    store: SystemRegisterStore,
+    init: {
+      options: SystemRegisterOptions;
+      start: ConstructorParameters<typeof RegisterWatcher>[1];
+      integrity: IntegrityState;
+    },
+  ) {
+    this.store = store;
+    this.#options = init.options;
+    this.#integrity = init.integrity;
+    this.#watcher = new RegisterWatcher(store, init.start, {
+      onEvent: (event) => this.#announce(event),
+      onCorrupt: (report) => this.#corrupt(report),
+      ...(init.options.logger ? { logger: init.options.logger } : {}),
+    });
+    this.notifications = new NotificationBroadcaster({
+      scheduler: init.options.scheduler,
+      keepAliveMs: init.options.keepAliveMs,
+      currentVersion: () => this.version,
+      ...(init.options.subscriberQueueLimit
+        ? { queueLimit: init.options.subscriberQueueLimit }
+        : {}),
+    });
+    const { scheduler, pollMs, integrityCheckMs } = init.options;
+    const signal = this.#stop.signal;
+    scheduler.every("system register watch", pollMs, () => this.#watcher.check(), { signal });
+    scheduler.every("system register integrity", integrityCheckMs, async () => {
+      await this.checkIntegrity();
+    }, { signal });
+  }
+
+  /** The highest version this hub has seen (its own publications and those of hubs sharing the store). */
+  get version(): number {
+    return this.#watcher.version;
+  }
+
+  /** The latest integrity check. */
+  get integrity(): IntegrityState {
+    return this.#integrity;
+  }
+
+  /** When the last blueprint seen was published, if any since start (else from the store). */
+  get lastPublishedAt(): number | undefined {
+    return this.#lastPublishedAt;
+  }
+
+  /** Throws failed_precondition naming the first bad entry when the register is corrupt. */
+  requireIntact(action: string): void {
+    const state = this.#integrity;
+    if (state.ok) return;
+    throw new AppError(
+      "failed_precondition",
+      `${action}: the system register is corrupt at version ${state.version} (blueprint "${state.blueprintId}"): ${state.problem}`,
+      { details: { version: state.version, blueprintId: state.blueprintId } },
+    );
+  }
+
+  /** Stores a new version of a blueprint and notifies subscribers before resolving. */
+  async publish(publication: Publication): Promise<BlueprintEvent> {
+    this.requireIntact(`Cannot publish blueprint "${publication.blueprintId}"`);
+    const { entry, replaced } = await this.store.publish({
+      ...publication,
+      publishedAt: this.#options.clock.now(),
+      publicationTransactionId: crypto.randomUUID(),
+    });
+    await this.#watcher.check();
+    return { entry, kind: replaced ? "updated" : "published" };
+  }
+
+  /** Entries in version order from the store, page by page. */
+  entries(options: EntriesOptions = {}): AsyncIterable<BlueprintEntry> {
+    return this.store.entries(options);
+  }
+
+  /** Validates the whole register again (periodically, and on demand). */
+  async checkIntegrity(): Promise<IntegrityState> {
+    try {
+      const { report } = await scanRegister(this.store);
+      const wasOk = this.#integrity.ok;
+      this.#integrity = { ...report, checkedAt: this.#options.clock.now() };
+      if (wasOk !== report.ok) this.logIntegrity();
+    } catch (error) {
+      this.#options.logger?.warning("Cannot check the system register's integrity: {error}", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    return this.#integrity;
+  }
+
+  /** Logs the integrity state. */
+  logIntegrity(): void {
+    const state = this.#integrity;
+    if (state.ok) {
+      this.#options.logger?.info(
+        "System register intact: {entries} entries up to version {version}, checked in {ms} ms",
+        { entries: state.entries, version: state.version, ms: Math.round(state.ms) },
+      );
+    } else {
+      this.#options.logger?.error(
+        "System register corrupt at version {version} (blueprint {blueprint}): {problem}",
+        { version: state.version, blueprint: state.blueprintId, problem: state.problem },
+      );
+    }
+  }
+
+  /** Stops following the store and ends every subscription (the store stays open). */
+  close(): void {
+    this.#stop.abort();
+    this.notifications.closeAll("The hub is shutting down");
+  }
+
+  #announce(event: BlueprintEvent): void {
+    this.#lastPublishedAt = event.entry.publishedAt;
+    this.notifications.publish(event);
+  }
+
+  #corrupt(report: IntegrityReport & { ok: false }): void {
+    if (!this.#integrity.ok) return;
+    this.#integrity = { ...report, checkedAt: this.#options.clock.now() };
+    this.logIntegrity();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Follows the register as it grows, whichever hub appends to it: reads the
+ * entries after the last version seen, checks each against the chain (its
+ * checksum, and its chain hash following the previous entry), names each
+ * `published` (a blueprint's first version) or `updated`, and hands it on.
+ * Hubs sharing a store learn of each other's publications by polling the
+ * cheap `currentVersion()`; a hub's own publication is followed at once
+ * through {@link RegisterWatcher.check}.
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+import type { BlueprintEvent } from "../notifications/events.ts";
+import { entryProblem, GENESIS_CHAIN_HASH, type IntegrityReport } from "./integrity.ts";
+import type { SystemRegisterStore } from "./types.ts";
+
+/** Where the watcher starts: what an initial scan found. */
+export interface WatchStart {
+  /** The last version seen. */
+  version: number;
+  /** Its chain hash. */
+  chainHash: string;
+  /** Every blueprint id seen. */
+  blueprintIds: Set<string>;
+}
+
+/** Options of {@link RegisterWatcher}. */
+export interface WatcherOptions {
+  /** Called for each new entry, in version order. */
+  onEvent: (event: BlueprintEvent) => void;
+  /** Called when a new entry breaks the chain. */
+  onCorrupt: (report: IntegrityReport & { ok: false }) => void;
+  /** Logs store failures (the next check retries). */
+  logger?: Logger;
+}
+
+/** Scans the whole register once, validating it; gives the watcher's start and the report. */
+export async function scanRegister(
+  store: SystemRegisterStore,
+): Promise<{ start: WatchStart; report: IntegrityReport }> {
+  const start: WatchStart = { version: 0, chainHash: GENESIS_CHAIN_HASH, blueprintIds: new Set() };
+  const began = performance.now();
+  let entries = 0;
+  let report: IntegrityReport | undefined;
+  for await (const entry of store.entries({ pageSize: 1024 })) {
+    entries++;
+    start.blueprintIds.add(entry.blueprintId);
+    if (!report) {
+      const problem = entryProblem(entry, start);
+      if (problem) {
+        report = {
+          ok: false,
+          entries,
+          version: entry.version,
+          blueprintId: entry.blueprintId,
+          problem,
+          ms: 0,
+        };
+      }
+    }
+    start.version = entry.version;
+    start.chainHash = entry.chainHash;
+  }
+  const ms = performance.now() - began;
+  return {
+    start,
+    report: report ? { ...report, ms } : { ok: true, entries, version: start.version, ms },
+  };
+}
+
+/** Follows new entries; see the module documentation. */
+export class RegisterWatcher {
+  readonly #store: SystemRegisterStore;
+  readonly #options: WatcherOptions;
+  readonly #last: WatchStart;
+  #running: Promise<void> | undefined;
+  #again = false;
+
+  /** Starts following after `start`. */
+  constructor(store: SystemRegisterStore, start: WatchStart, options: WatcherOptions) {
+    this.#store = store;
+    this.#last = { ...start, blueprintIds: new Set(start.blueprintIds) };
+    this.#options = options;
+  }
+
+  /** The last version seen. */
+  get version(): number {
+    return this.#last.version;
+  }
+
+  /** Active blueprints known (distinct ids seen). */
+  get blueprintCount(): number {
+    return this.#last.blueprintIds.size;
+  }
+
+  /**
+   * Reads what was appended since the last check. Checks never overlap: a
+   * call during one makes it run once more, and resolves after that.
+   */
+  check(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#read();
+        } while (this.#again);
+      } finally {
+        this.#running = undefined;
+      }
+    })();
+    return this.#running;
+  }
+
+  /** Reads new entries if the store's version moved; store errors are logged, not thrown. */
+  async #read(): Promise<void> {
+    try {
+      if (await this.#store.currentVersion() <= this.#last.version) return;
+      for await (const entry of this.#store.entries({ afterVersion: this.#last.version })) {
+        const problem = entryProblem(entry, this.#last);
+        if (problem) {
+          this.#options.onCorrupt({
+            ok: false,
+            entries: 0,
+            version: entry.version,
+            blueprintId: entry.blueprintId,
+            problem,
+            ms: 0,
+          });
+        }
+        const known = this.#last.blueprintIds.has(entry.blueprintId);
+        this.#last.blueprintIds.add(entry.blueprintId);
+        this.#last.version = entry.version;
+        this.#last.chainHash = entry.chainHash;
+        this.#options.onEvent({ entry, kind: known ? "updated" : "published" });
+      }
+    } catch (error) {
+      this.#options.logger?.warning("Cannot read new system register entries: {error}", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+}

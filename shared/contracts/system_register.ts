@@ -1,0 +1,117 @@
+/**
+ * The system register's HTTP contract as zod schemas, shared by the hub
+ * (validation, OpenAPI document), by the peer's replica endpoints, and by
+ * clients. Times are ISO 8601 (UTC); versions are integers.
+ *
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import { requiredOr, unknownFields } from "./fields.ts";
+
+const BLUEPRINT_ID_MESSAGE =
+  'must be 1 to 255 characters: letters, digits, ".", "_", ":" or "-", starting with a letter or digit';
+
+/** A blueprint id: 1–255 characters, URL-safe. */
+export const BlueprintIdSchema = z.string(requiredOr(BLUEPRINT_ID_MESSAGE))
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$/, { message: BLUEPRINT_ID_MESSAGE })
+  .openapi({ example: "register-creation-v1" });
+
+/** Largest metadata, in bytes of its JSON. */
+export const MAX_METADATA_BYTES = 4095;
+/** Largest document, in bytes of its JSON (16 MiB). */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+/** Publisher labels: string pairs under 4 KiB as JSON. */
+export const MetadataSchema = z.record(
+  z.string(),
+  z.string({ message: "values must be strings" }),
+  { message: "must be an object of string values" },
+).refine(
+  (map) => new TextEncoder().encode(JSON.stringify(map)).byteLength <= MAX_METADATA_BYTES,
+  { message: "must be under 4 KiB as JSON" },
+).openapi({ example: { category: "registers" } });
+
+/** `POST /api/system-register/blueprints` body. */
+export const PublishBlueprintRequestSchema = z.strictObject({
+  blueprintId: BlueprintIdSchema,
+  document: z.record(z.string(), z.unknown(), requiredOr("must be a JSON object")).openapi({
+    description: "The blueprint: a JSON object, stored as its UTF-8 JSON bytes (at most 16 MiB).",
+    example: { title: "Land title transfer", actions: [] },
+  }),
+  publishedBy: z.string({ message: "must be a string of 1 to 255 characters" })
+    .min(1, { message: "must be a string of 1 to 255 characters" })
+    .max(255, { message: "must be a string of 1 to 255 characters" }).optional()
+    .openapi({ description: 'Who publishes it (default "operator").' }),
+  metadata: MetadataSchema.optional(),
+}, unknownFields("blueprintId, document, publishedBy, metadata")).openapi(
+  "PublishBlueprintRequest",
+);
+
+/** The kind of a publication, as subscribers are notified. */
+export const NotificationKindSchema = z.enum(["BLUEPRINT_PUBLISHED", "BLUEPRINT_UPDATED"]);
+
+/** `POST /api/system-register/blueprints` answer. */
+export const PublishBlueprintResponseSchema = z.object({
+  blueprintId: z.string(),
+  version: z.number().int().openapi({ description: "Its place in the one sequence of versions." }),
+  checksum: z.string().openapi({ example: `sha256:${"ab".repeat(32)}` }),
+  publishedAt: z.string(),
+  publishedBy: z.string(),
+  notification: NotificationKindSchema.openapi({
+    description: "BLUEPRINT_UPDATED when the blueprint had a version already.",
+  }),
+}).openapi("PublishBlueprintResponse");
+
+/** One entry of the register. */
+export const BlueprintEntrySchema = z.object({
+  blueprintId: z.string(),
+  registerId: z.string(),
+  version: z.number().int(),
+  publishedAt: z.string(),
+  publishedBy: z.string(),
+  isActive: z.boolean(),
+  publicationTransactionId: z.string(),
+  checksum: z.string(),
+  metadata: z.record(z.string(), z.string()),
+  document: z.unknown().openapi({ description: "The blueprint document (JSON)." }),
+}).openapi("BlueprintEntry");
+
+/** `GET /api/system-register/blueprints` answer. */
+export const BlueprintListSchema = z.object({
+  currentVersion: z.number().int(),
+  blueprints: z.array(BlueprintEntrySchema),
+  nextSinceVersion: z.number().int().nullable().openapi({
+    description: "Pass as `sinceVersion` for the next page; null when this page is the last.",
+  }),
+}).openapi("BlueprintList");
+
+/** The integrity state. */
+export const IntegritySchema = z.object({
+  state: z.enum(["intact", "corrupt"]),
+  checkedAt: z.string(),
+  entries: z.number().int(),
+  version: z.number().int().openapi({
+    description: "Intact: the last version checked. Corrupt: the first bad entry.",
+  }),
+  durationMs: z.number(),
+  blueprintId: z.string().optional(),
+  problem: z.string().optional(),
+}).openapi("Integrity");
+
+/** `GET /api/system-register` answer. */
+export const SystemRegisterInfoSchema = z.object({
+  registerId: z.string(),
+  blueprintCount: z.number().int().openapi({ description: "Active blueprints." }),
+  entryCount: z.number().int().openapi({ description: "Entries, including superseded versions." }),
+  currentVersion: z.number().int(),
+  lastPublishedAt: z.string().nullable(),
+  store: z.string().openapi({ description: "`sqlite` or `mongodb`." }),
+  integrity: IntegritySchema,
+}).openapi("SystemRegisterInfo");
+
+/** Publish request as parsed. */
+export type PublishBlueprintRequest = z.output<typeof PublishBlueprintRequestSchema>;
+/** Publish answer. */
+export type PublishBlueprintResponse = z.output<typeof PublishBlueprintResponseSchema>;
+/** An entry as JSON. */
+export type BlueprintEntryJson = z.output<typeof BlueprintEntrySchema>;
