@@ -72,7 +72,7 @@ async function* syncStream(
       const reason = error instanceof Error ? error.message : String(error);
       throw new AppError(
         "unavailable",
-        `${action}: the stream stopped after version ${record.version} (${record.entries} entries sent) because the store failed: ${reason}; sync again from there`,
+        `${action}: the stream stopped after version ${record.version} (${record.entries} entries sent) because the store failed: ${reason}; sync again from the last version received`,
         { cause: error, details: { lastVersionSent: record.version } },
       );
     }
@@ -115,12 +115,8 @@ export function syncService(hub: HubContext): ServiceImplementation<typeof Syste
           metadata: input.filters.metadataFilters,
         }
         : NO_FILTERS;
-      const frames = notifications.subscribe(input.peerId, { filters, signal: context.signal });
       // The first frame is a keep-alive: once it arrives, the subscription is in place.
-      yield notificationMessage(
-        { kind: "keepalive", version: hub.register.version },
-        hub.clock.now(),
-      );
+      const frames = notifications.subscribe(input.peerId, { filters, signal: context.signal });
       for await (const frame of frames) yield notificationMessage(frame, hub.clock.now());
     },
 

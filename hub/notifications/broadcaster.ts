@@ -4,8 +4,9 @@
  * by its stream at the pace its client takes messages. A subscriber whose
  * queue is full (its client stopped reading, or reads too slowly) is
  * dropped, and its stream ends with an error saying so; the others are not
- * delayed. While a subscriber has nothing to read for `keepAliveMs`, it gets
- * a keep-alive frame carrying the register's current version.
+ * delayed. A subscription's first frame is a keep-alive (meaning
+ * "subscribed"), and while a subscriber has nothing to read for
+ * `keepAliveMs`, it gets another; each carries the register's current version.
  *
  * @module
  */
@@ -95,9 +96,11 @@ export class NotificationBroadcaster {
   }
 
   /**
-   * A subscription for `peerId`: yields matching events in order (numbered
-   * from 1) and keep-alives while idle, until `signal` aborts (it then just
-   * ends) or the subscriber is dropped (it then throws resource_exhausted).
+   * A subscription for `peerId`: yields a keep-alive at once (it is in
+   * place), then matching events in order (numbered from 1) and keep-alives
+   * while idle, until `signal` aborts (it then just ends) or the subscriber
+   * is dropped (it then throws resource_exhausted). Subscribed from this
+   * call on: events published before the first read are queued.
    */
   subscribe(peerId: string, options: SubscribeOptions): AsyncIterable<Frame> {
     if (this.#subscribers.size >= this.#options.maxSubscribers) {
@@ -119,10 +122,14 @@ export class NotificationBroadcaster {
     return this.#frames(subscriber, options.signal);
   }
 
-  /** Ends every subscription (at shutdown). */
-  closeAll(reason: string): void {
+  /**
+   * Ends every subscription with `error` (a string: unavailable with that
+   * message, as at shutdown), after the notifications already queued.
+   */
+  closeAll(error: string | AppError): void {
+    const failure = typeof error === "string" ? new AppError("unavailable", error) : error;
     for (const subscriber of this.#subscribers) {
-      subscriber.failure = new AppError("unavailable", reason);
+      subscriber.failure = failure;
       subscriber.wake?.();
     }
     this.#subscribers.clear();
@@ -133,6 +140,9 @@ export class NotificationBroadcaster {
     const onAbort = () => subscriber.wake?.();
     signal.addEventListener("abort", onAbort);
     try {
+      // Yielded from here, not by the caller before it starts reading the frames: a caller
+      // closed at its first frame then still closes this generator, which forgets the subscriber.
+      if (!signal.aborted) yield { kind: "keepalive", version: currentVersion() };
       while (!signal.aborted) {
         const event = subscriber.queue.shift();
         if (event) {

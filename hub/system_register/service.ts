@@ -2,7 +2,9 @@
  * The hub's system register: the store, checked at start (genesis, then
  * integrity) and followed as it grows (see `watcher.ts`), publications, and
  * the notifications they cause. One per hub; hubs sharing a store each have
- * one, and each notifies its own subscribers of every publication.
+ * one, and each notifies its own subscribers of every publication. Once the
+ * register is found corrupt, nothing more is announced and the subscriptions
+ * end with failed_precondition naming the bad entry.
  *
  * @module
  */
@@ -35,6 +37,8 @@ export interface SystemRegisterOptions {
   subscriberQueueLimit?: number;
   /** Where it logs. */
   logger?: Logger;
+  /** Told when the register turns corrupt or intact again (gRPC health follows it). */
+  onIntegrityChange?: (ok: boolean) => void;
 }
 
 /** A publication as the hub receives it (validated by the caller). */
@@ -136,13 +140,8 @@ export class SystemRegister {
 
   /** Throws failed_precondition naming the first bad entry when the register is corrupt. */
   requireIntact(action: string): void {
-    const state = this.#integrity;
-    if (state.ok) return;
-    throw new AppError(
-      "failed_precondition",
-      `${action}: the system register is corrupt at version ${state.version} (blueprint "${state.blueprintId}"): ${state.problem}`,
-      { details: { version: state.version, blueprintId: state.blueprintId } },
-    );
+    const error = this.#corruption(action);
+    if (error) throw error;
   }
 
   /** Stores a new version of a blueprint and notifies subscribers before resolving. */
@@ -168,7 +167,11 @@ export class SystemRegister {
       const { report } = await scanRegister(this.store);
       const wasOk = this.#integrity.ok;
       this.#integrity = { ...report, checkedAt: this.#options.clock.now() };
-      if (wasOk !== report.ok) this.logIntegrity();
+      if (wasOk !== report.ok) {
+        this.logIntegrity();
+        this.#options.onIntegrityChange?.(report.ok);
+      }
+      if (wasOk && !report.ok) this.#endSubscriptions();
     } catch (error) {
       this.#options.logger?.warning("Cannot check the system register's integrity: {error}", {
         error: error instanceof Error ? error.message : String(error),
@@ -199,14 +202,34 @@ export class SystemRegister {
     this.notifications.closeAll("The hub is shutting down");
   }
 
+  /** Notifies subscribers of a new entry, unless the register is corrupt (nothing is served then). */
   #announce(event: BlueprintEvent): void {
     this.#lastPublishedAt = event.entry.publishedAt;
-    this.notifications.publish(event);
+    if (this.#integrity.ok) this.notifications.publish(event);
   }
 
   #corrupt(report: IntegrityReport & { ok: false }): void {
     if (!this.#integrity.ok) return;
     this.#integrity = { ...report, checkedAt: this.#options.clock.now() };
     this.logIntegrity();
+    this.#options.onIntegrityChange?.(false);
+    this.#endSubscriptions();
+  }
+
+  /** The register just turned out corrupt: subscriptions end, naming the entry. */
+  #endSubscriptions(): void {
+    const error = this.#corruption("Subscription ended");
+    if (error) this.notifications.closeAll(error);
+  }
+
+  /** failed_precondition `<action>: the system register is corrupt at …`, when it is. */
+  #corruption(action: string): AppError | undefined {
+    const state = this.#integrity;
+    if (state.ok) return undefined;
+    return new AppError(
+      "failed_precondition",
+      `${action}: the system register is corrupt at version ${state.version} (blueprint "${state.blueprintId}"): ${state.problem}`,
+      { details: { version: state.version, blueprintId: state.blueprintId } },
+    );
   }
 }
