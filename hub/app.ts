@@ -10,6 +10,7 @@ import { z } from "@hono/zod-openapi";
 import { createHttpApp, type DependencyState, type HttpApp } from "../shared/http/app.ts";
 import { createRoute } from "@hono/zod-openapi";
 import { json } from "../shared/http/openapi.ts";
+import { type Clock, systemClock } from "../shared/clock.ts";
 import { VERSION } from "../shared/version.ts";
 import { iso } from "./http/convert.ts";
 import { addPeerRoutes, addSystemRegisterRoutes } from "./http/routes.ts";
@@ -24,8 +25,10 @@ export interface HubAppOptions {
   register: SystemRegister;
   /** Connected peers. */
   sessions: PeerSessions;
-  /** When the hub started (ms since the epoch). */
+  /** When the hub started (ms since the epoch, on `clock`). */
   startedAt: number;
+  /** The hub's time source, which `startedAt` was read from (default the system clock). */
+  clock?: Clock;
   /** What `GET /api/node/info` says of the gRPC side. */
   grpc: { port: () => number | undefined; tls: boolean; networkTokenRequired: boolean };
   /** When set, publishing needs this bearer token. */
@@ -62,6 +65,7 @@ const nodeInfo = createRoute({
 /** Creates the hub's HTTP app. */
 export function createHubApp(options: HubAppOptions): HttpApp {
   const { register, sessions } = options;
+  const clock = options.clock ?? systemClock;
   const app = createHttpApp({
     service: "hub",
     version: VERSION,
@@ -104,7 +108,7 @@ export function createHubApp(options: HubAppOptions): HttpApp {
       hubId: options.hubId,
       version: VERSION,
       startedAt: iso(options.startedAt),
-      uptimeSeconds: Math.floor((Date.now() - options.startedAt) / 1000),
+      uptimeSeconds: Math.floor((clock.now() - options.startedAt) / 1000),
       grpcPort: options.grpc.port() ?? null,
       grpcTls: options.grpc.tls,
       networkTokenRequired: options.grpc.networkTokenRequired,

@@ -112,6 +112,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const store = options.store ??
     await openSystemRegisterStore({ mongodbUrl: options.mongodbUrl, dataDir: options.dataDir });
   let register: SystemRegister;
+  // Filled once the server exists; integrity changes before that are read at its creation.
+  const health: { server?: HubGrpcServer } = {};
   try {
     register = await openSystemRegister(store, {
       hubId: options.hubId,
@@ -124,6 +126,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         ? { subscriberQueueLimit: options.subscriberQueueLimit }
         : {}),
       logger,
+      onIntegrityChange: (ok) => health.server?.setServing(ok),
     });
   } catch (error) {
     await store.close();
@@ -165,14 +168,14 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     syncSlots: new ConcurrencyLimiter(settings.maxConcurrentSyncs),
     settings,
   };
-  const grpc: HubGrpcServer = createHubGrpcServer(context, {
+  const grpc = createHubGrpcServer(context, {
     networkToken: options.networkToken,
     logger,
   });
+  health.server = grpc;
   const stop = new AbortController();
   scheduler.every("hub peer sweep", (heartbeatIntervalSeconds * 1000) / 2, () => {
     sessions.sweep();
-    grpc.setServing(register.integrity.ok);
     return Promise.resolve();
   }, { signal: stop.signal });
   let grpcPort: number | undefined;
@@ -181,6 +184,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     register,
     sessions,
     startedAt: context.startedAt,
+    clock,
     grpc: {
       port: () => grpcPort,
       tls: options.tls !== undefined,
@@ -206,7 +210,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       port: options.grpcPort ?? 0,
       ...(options.tls
         ? {
-          credentials: ServerCredentials.createSsl(null, [{
+          // Root certificates only check client certificates, which the hub does not ask
+          // for. Given null, grpc-js loads GRPC_DEFAULT_SSL_ROOTS_FILE_PATH when it is set,
+          // and on Deno a large CA bundle there breaks every TLS handshake.
+          credentials: ServerCredentials.createSsl(Buffer.from(options.tls.cert), [{
             cert_chain: Buffer.from(options.tls.cert),
             private_key: Buffer.from(options.tls.key),
           }], false),

@@ -10,9 +10,11 @@ import { serveUntilSignal } from "../shared/serve.ts";
 import { type HubConfig, parseHubConfig } from "./config.ts";
 import { startHub } from "./hub.ts";
 
+/** Reads a PEM file named by `variable`; a ConfigError when it cannot be read or is not PEM. */
 async function readPem(path: string, variable: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
   try {
-    return await Deno.readFile(path);
+    bytes = await Deno.readFile(path);
   } catch (error) {
     throw new ConfigError(
       `Invalid configuration: ${variable}=${JSON.stringify(path)}: cannot read the PEM file (${
@@ -20,9 +22,28 @@ async function readPem(path: string, variable: string): Promise<Uint8Array> {
       })`,
     );
   }
+  if (!new TextDecoder().decode(bytes).includes("-----BEGIN ")) {
+    throw new ConfigError(
+      `Invalid configuration: ${variable}=${
+        JSON.stringify(path)
+      }: expected a PEM file (no "-----BEGIN" line in it)`,
+    );
+  }
+  return bytes;
 }
 
-async function main(config: HubConfig): Promise<void> {
+/** The TLS certificate and key the configuration names, read. */
+type Tls = { cert: Uint8Array; key: Uint8Array } | undefined;
+
+async function readTls(config: HubConfig): Promise<Tls> {
+  if (!config.tls) return undefined;
+  return {
+    cert: await readPem(config.tls.certPath, "GRPC_TLS_CERT"),
+    key: await readPem(config.tls.keyPath, "GRPC_TLS_KEY"),
+  };
+}
+
+async function main(config: HubConfig, tls: Tls): Promise<void> {
   setupLogging({
     level: config.logLevel,
     format: config.logFormat,
@@ -31,12 +52,6 @@ async function main(config: HubConfig): Promise<void> {
   const logger = log("hub");
   let hub;
   try {
-    const tls = config.tls
-      ? {
-        cert: await readPem(config.tls.certPath, "GRPC_TLS_CERT"),
-        key: await readPem(config.tls.keyPath, "GRPC_TLS_KEY"),
-      }
-      : undefined;
     hub = await startHub({ ...config, host: config.host, dataDir: config.dataDir, tls });
   } catch (error) {
     logger.error("Cannot start: {error}", {
@@ -54,11 +69,13 @@ async function main(config: HubConfig): Promise<void> {
 }
 
 let config: HubConfig;
+let tls: Tls;
 try {
   config = parseHubConfig(Deno.env.toObject(), { hostname: Deno.hostname() });
+  tls = await readTls(config);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
   Deno.exit(1);
 }
-await main(config);
+await main(config, tls);

@@ -31,6 +31,16 @@ const REASONS: Readonly<Record<number, Reason>> = {
   [DisconnectReason.CLIENT_REQUEST]: "client_request",
 };
 
+/** What a connecting peer is told of its version against the hub's. */
+function connectMessage(version: number, peerVersion: number): string {
+  const base = `Connected; the system register is at version ${version}`;
+  if (peerVersion < version) return `${base}, ${version - peerVersion} ahead of yours: sync`;
+  if (peerVersion > version) {
+    return `${base}, behind your ${peerVersion} (another network, or a register reset): reset with a full sync`;
+  }
+  return base;
+}
+
 /** The CentralNodeConnection implementation over `hub`. */
 export function connectionService(
   hub: HubContext,
@@ -59,11 +69,7 @@ export function connectionService(
       const { settings } = hub;
       return {
         success: true,
-        message: input.lastKnownVersion < version
-          ? `Connected; the system register is at version ${version}, ${
-            version - input.lastKnownVersion
-          } ahead of yours: sync`
-          : `Connected; the system register is at version ${version}`,
+        message: connectMessage(version, input.lastKnownVersion),
         sessionId: session.sessionId,
         centralNodeId: hub.hubId,
         currentSystemRegisterVersion: BigInt(version),

@@ -48,7 +48,10 @@ function acknowledge(
   };
 }
 
-/** A summary of every active peer's heartbeat state (GetHeartbeatStatus with no peer id). */
+/**
+ * A summary of every active peer's heartbeat state (GetHeartbeatStatus with
+ * no peer id): totals, and the worst health among them.
+ */
 function summary(views: HeartbeatStatusView[], hubVersion: number): HeartbeatStatusView {
   const count = (health: HeartbeatStatusView["health"]) =>
     views.filter((view) => view.health === health).length;
@@ -69,7 +72,7 @@ function summary(views: HeartbeatStatusView[], hubVersion: number): HeartbeatSta
       : 0,
     lastKnownSyncVersion: Math.min(hubVersion, ...views.map((view) => view.lastKnownSyncVersion)),
     versionLag: Math.max(0, ...views.map((view) => view.versionLag)),
-    health: views.every((view) => view.health === "healthy") ? "healthy" : "warning",
+    health: count("critical") > 0 ? "critical" : count("warning") > 0 ? "warning" : "healthy",
   };
 }
 

@@ -23,13 +23,13 @@ export const MAX_BLUEPRINT_SIZE = 16 * 1024 * 1024;
 
 /** A peer id: 1–64 letters, digits, `_` or `-`. */
 export const peerIdSchema = z.string()
-  .min(1, "is required")
+  .min(1, { message: "is required", abort: true })
   .max(64, "must be at most 64 characters")
   .regex(/^[A-Za-z0-9_-]+$/, 'must use only letters, digits, "_" and "-"');
 
 const optionalPeerId = z.union([z.literal(""), peerIdSchema]);
 const sessionId = z.string().max(128, "must be at most 128 characters");
-const requiredSessionId = sessionId.min(1, "is required");
+const requiredSessionId = sessionId.min(1, { message: "is required", abort: true });
 
 /** A non-negative int64 that fits a JavaScript number. */
 const count64 = z.bigint()
