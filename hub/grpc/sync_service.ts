@@ -17,7 +17,7 @@ import { AppError } from "../../shared/errors.ts";
 import type { CallContext, ServiceImplementation } from "../../shared/grpc/mod.ts";
 import { NO_FILTERS } from "../notifications/filters.ts";
 import type { HubContext } from "./context.ts";
-import { entryMessage, notificationMessage } from "./messages.ts";
+import { entryBytes, notificationBytes } from "./encoding.ts";
 import {
   actionFor,
   checkpointRequest,
@@ -63,7 +63,7 @@ async function* syncStream(
     });
     try {
       for await (const entry of entries) {
-        yield entryMessage(entry);
+        yield entryBytes(entry);
         record.version = entry.version;
         record.entries++;
       }
@@ -117,7 +117,7 @@ export function syncService(hub: HubContext): ServiceImplementation<typeof Syste
         : NO_FILTERS;
       // The first frame is a keep-alive: once it arrives, the subscription is in place.
       const frames = notifications.subscribe(input.peerId, { filters, signal: context.signal });
-      for await (const frame of frames) yield notificationMessage(frame, hub.clock.now());
+      for await (const frame of frames) yield notificationBytes(frame, hub.clock.now());
     },
 
     async getSyncCheckpoint(request) {

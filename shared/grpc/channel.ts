@@ -14,6 +14,12 @@ import {
 } from "@grpc/grpc-js";
 import { toMetadata } from "./metadata.ts";
 
+/**
+ * An HTTP/2 flow-control window for channels that stream bulk data, such as
+ * a peer's full sync from a hub (see {@link GrpcChannelOptions.flowControlWindowBytes}).
+ */
+export const BULK_FLOW_CONTROL_WINDOW_BYTES = 1024 * 1024;
+
 /** Options of {@link GrpcChannel}. */
 export interface GrpcChannelOptions {
   /** TLS credentials; plaintext when unset. */
@@ -24,6 +30,16 @@ export interface GrpcChannelOptions {
   metadata?: Readonly<Record<string, string>>;
   /** Deadline of each unary call, in ms from its start, unless the call sets its own (default none). */
   timeoutMs?: number;
+  /**
+   * The HTTP/2 flow-control window, per stream and for the connection: how
+   * much a server may send before this side has taken it (default: HTTP/2's
+   * 64 KiB). A server streaming many messages (a full sync) waits on window
+   * updates with the default; {@link BULK_FLOW_CONTROL_WINDOW_BYTES} lets it
+   * run. A reader that stops holds the server back all the same, once a
+   * window is in flight, but a stalled subscriber is then noticed that much
+   * later.
+   */
+  flowControlWindowBytes?: number;
   /** grpc-js channel options (message size limits, keepalive ...). */
   channelOptions?: ChannelOptions;
 }
@@ -45,7 +61,12 @@ export class GrpcChannel implements Disposable {
     this.client = new Client(
       address,
       options.credentials ?? grpcCredentials.createInsecure(),
-      options.channelOptions ?? {},
+      {
+        ...(options.flowControlWindowBytes === undefined
+          ? {}
+          : { "grpc-node.flow_control_window": options.flowControlWindowBytes }),
+        ...options.channelOptions,
+      },
     );
     this.#metadata = {
       ...options.metadata,

@@ -1,7 +1,8 @@
 /**
  * grpc-js service definitions from protobuf-es v2 service descriptors: the
  * path of each method, whether it streams, and its (de)serializers, which are
- * protobuf-es `toBinary` and `fromBinary` of the method's message schemas.
+ * protobuf-es `toBinary` and `fromBinary` of the method's message schemas
+ * (the serializers also take messages already encoded).
  *
  * @module
  */
@@ -21,10 +22,14 @@ export function methodPath(method: DescMethod): string {
   return `/${method.parent.typeName}/${method.name}`;
 }
 
-/** Encodes a message of `schema` with protobuf-es, without copying the bytes. */
-export function serializer(schema: DescMessage): (message: Message) => Buffer {
+/**
+ * Encodes a message of `schema` with protobuf-es, without copying the bytes.
+ * A message already encoded (a `Uint8Array`, as the server adapter writes its
+ * responses: see `handlers.ts`) is taken as it is.
+ */
+export function serializer(schema: DescMessage): (message: Message | Uint8Array) => Buffer {
   return (message) => {
-    const bytes = toBinary(schema, message);
+    const bytes = message instanceof Uint8Array ? message : toBinary(schema, message);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }

@@ -4,7 +4,8 @@
  * server-streaming handler is an async generator of responses, and a
  * bidirectional handler reads its requests as an async iterable and is an
  * async generator of responses. Messages are encoded by protobuf-es (see
- * `definition.ts`); a handler that throws ends the call with its
+ * `definition.ts`; a streaming handler may also yield responses already
+ * encoded, see {@link Encoded}); a handler that throws ends the call with its
  * {@link AppError}'s status (see `status.ts`); a method without a handler
  * answers UNIMPLEMENTED. Client-streaming methods are not supported (no
  * contract uses one): a service with one is refused.
@@ -26,6 +27,7 @@ import {
   type Message,
   type MessageInitShape,
   type MessageShape,
+  toBinary,
 } from "@bufbuild/protobuf";
 import type {
   Metadata,
@@ -38,10 +40,11 @@ import type {
 } from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
 import type { EventEmitter } from "node:events";
+import type { Writable } from "node:stream";
 import { AppError } from "../errors.ts";
 import { methodPath } from "./definition.ts";
 import { statusForError } from "./status.ts";
-import { readMessages, writeMessage } from "./streams.ts";
+import { drained, readMessages } from "./streams.ts";
 
 /** What a handler knows about its call besides the request. */
 export interface CallContext {
@@ -63,17 +66,35 @@ export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
   context: CallContext,
 ) => MessageInitShape<O> | Promise<MessageInitShape<O>>;
 
+declare const encodedSchema: unique symbol;
+
+/**
+ * A response of schema `O` already encoded (protobuf binary), which a
+ * streaming handler may yield instead of the message: sent as it is. For
+ * responses encoded once and sent many times, or by a faster encoder than
+ * protobuf-es's reflection. See {@link encoded}.
+ */
+export type Encoded<O extends DescMessage> = Uint8Array & { readonly [encodedSchema]?: O };
+
+/** `bytes`, the protobuf binary of a message of `schema`, as a response to yield as it is. */
+export function encoded<O extends DescMessage>(_schema: O, bytes: Uint8Array): Encoded<O> {
+  return bytes as Encoded<O>;
+}
+
+/** A response of a streaming handler: the message, or its encoding. */
+export type StreamedResponse<O extends DescMessage> = MessageInitShape<O> | Encoded<O>;
+
 /** Answers one request with a stream of responses (an async generator, typically). */
 export type ServerStreamingHandler<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
   context: CallContext,
-) => AsyncIterable<MessageInitShape<O>>;
+) => AsyncIterable<StreamedResponse<O>>;
 
 /** Answers a stream of requests with a stream of responses. */
 export type BidiStreamingHandler<I extends DescMessage, O extends DescMessage> = (
   requests: AsyncIterable<MessageShape<I>>,
   context: CallContext,
-) => AsyncIterable<MessageInitShape<O>>;
+) => AsyncIterable<StreamedResponse<O>>;
 
 /** The handler type of one method of a generated service descriptor. */
 export type MethodHandler<M> = M extends {
@@ -153,16 +174,23 @@ function logUnexpected(
 
 /**
  * Writes every response with backpressure, then ends the call. Leaving the
- * loop early (the call was cancelled) closes the generator.
+ * loop early (the call was cancelled) closes the generator. Responses are
+ * encoded here, so the pipelining interceptor (`pipelining.ts`) knows their
+ * size; while grpc-js takes them, they are written without waiting.
  */
 async function writeAll(
   call: StreamingCall,
-  responses: AsyncIterable<MessageInitShape<DescMessage>>,
+  responses: AsyncIterable<StreamedResponse<DescMessage>>,
   options: { output: DescMessage; signal: AbortSignal },
 ): Promise<void> {
   const { output, signal } = options;
+  const writable: Writable = call;
   for await (const response of responses) {
-    if (!await writeMessage(call, create(output, response), { signal })) return;
+    if (signal.aborted || writable.destroyed || writable.writableEnded) return;
+    const bytes = response instanceof Uint8Array
+      ? response
+      : toBinary(output, create(output, response));
+    if (!writable.write(bytes) && !await drained(writable, { signal })) return;
   }
   if (!signal.aborted) call.end();
 }
@@ -203,7 +231,7 @@ function streamingCall(
     Promise.resolve()
       .then(() => options.guard?.(context))
       .then(() =>
-        writeAll(call, handler(input, context) as AsyncIterable<MessageInitShape<DescMessage>>, {
+        writeAll(call, handler(input, context) as AsyncIterable<StreamedResponse<DescMessage>>, {
           output: method.output,
           signal: context.signal,
         })

@@ -18,6 +18,7 @@ export * from "./client.ts";
 export * from "./definition.ts";
 export * from "./handlers.ts";
 export * from "./metadata.ts";
+export * from "./pipelining.ts";
 export * from "./server.ts";
 export * from "./status.ts";
 export * from "./streams.ts";

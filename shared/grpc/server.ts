@@ -13,11 +13,18 @@ import {
   serviceImplementation,
   type ServiceOptions,
 } from "./handlers.ts";
+import { DEFAULT_RESPONSE_WINDOW_BYTES, pipelinedResponses } from "./pipelining.ts";
 
 /** Options of {@link GrpcServer}. */
 export interface GrpcServerOptions extends ServiceOptions {
-  /** grpc-js server options (message size limits, keepalive ...). */
+  /** grpc-js server options (message size limits, keepalive, interceptors ...). */
   serverOptions?: ServerOptions;
+  /**
+   * Bytes of responses a server stream may have handed to HTTP/2 and not yet
+   * written out (default 64 KiB; 0: one response at a time, as grpc-js
+   * does). See `pipelining.ts`.
+   */
+  responseWindowBytes?: number;
 }
 
 /** Options of {@link GrpcServer.listen}. */
@@ -45,7 +52,14 @@ export class GrpcServer implements AsyncDisposable {
 
   /** Creates a server; add services, then {@link listen}. */
   constructor(options: GrpcServerOptions = {}) {
-    this.server = new Server(options.serverOptions);
+    const windowBytes = options.responseWindowBytes ?? DEFAULT_RESPONSE_WINDOW_BYTES;
+    this.server = new Server({
+      ...options.serverOptions,
+      interceptors: [
+        ...(windowBytes > 0 ? [pipelinedResponses(windowBytes)] : []),
+        ...(options.serverOptions?.interceptors ?? []),
+      ],
+    });
     this.#options = options;
   }
 

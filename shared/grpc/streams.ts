@@ -60,6 +60,34 @@ export async function* readMessages<T>(
 }
 
 /**
+ * Waits until `stream`'s buffer drains, or it closes, fails, or
+ * `options.signal` aborts. Resolves with whether the stream can take more
+ * (false once it is closed or the signal aborted).
+ */
+export async function drained(
+  stream: Writable,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<boolean> {
+  const { signal } = options;
+  if (!(signal?.aborted || stream.destroyed || stream.writableEnded)) {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        stream.off("drain", done);
+        stream.off("close", done);
+        stream.off("error", done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      stream.on("drain", done);
+      stream.on("close", done);
+      stream.on("error", done);
+      signal?.addEventListener("abort", done);
+    });
+  }
+  return !(signal?.aborted || stream.destroyed || stream.writableEnded);
+}
+
+/**
  * Writes `message` to `stream` and, when its buffer is full, waits until it
  * drains, closes, fails, or `options.signal` aborts. Returns whether the
  * stream can take more (false once it is closed or the signal aborted).
@@ -72,18 +100,5 @@ export async function writeMessage<T>(
   const { signal } = options;
   if (signal?.aborted || stream.destroyed || stream.writableEnded) return false;
   if (stream.write(message)) return true;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      stream.off("error", done);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    stream.on("drain", done);
-    stream.on("close", done);
-    stream.on("error", done);
-    signal?.addEventListener("abort", done);
-  });
-  return !(signal?.aborted || stream.destroyed || stream.writableEnded);
+  return await drained(stream, options);
 }

@@ -10,8 +10,8 @@
 import { Buffer } from "node:buffer";
 import { Etcd3, type IWatchResponse } from "etcd3";
 import { settlesWithin } from "../../shared/async.ts";
+import { BULK_FLOW_CONTROL_WINDOW_BYTES } from "../../shared/grpc/channel.ts";
 import { freePort } from "../fixtures/ports.ts";
-import { median, time } from "./report.ts";
 
 const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -26,6 +26,9 @@ const WATCH_TIMEOUT_MS = 10_000;
  * peers would have.
  */
 const OWN_CONNECTION = { "grpc.use_local_subchannel_pool": 1 };
+
+/** The HTTP/2 flow-control window of our full-sync client, given to etcd's clients alike. */
+const FLOW_CONTROL = { "grpc-node.flow_control_window": BULK_FLOW_CONTROL_WINDOW_BYTES };
 
 /** A running `etcd` owned by a benchmark; disposing it kills it and removes its data. */
 export interface EtcdHandle extends AsyncDisposable {
@@ -157,9 +160,15 @@ async function logTail(dataDir: string): Promise<string> {
   }
 }
 
-/** An `etcd3` client of `handle` on a connection of its own. */
-function connect(handle: EtcdHandle): Etcd3 {
-  return new Etcd3({ hosts: `http://${handle.endpoint}`, grpcOptions: OWN_CONNECTION });
+/**
+ * An `etcd3` client of `handle` on a connection of its own; with `bulk`, with
+ * the flow-control window of our full-sync client.
+ */
+function connect(handle: EtcdHandle, options: { bulk?: boolean } = {}): Etcd3 {
+  return new Etcd3({
+    hosts: `http://${handle.endpoint}`,
+    grpcOptions: { ...OWN_CONNECTION, ...(options.bulk ? FLOW_CONTROL : {}) },
+  });
 }
 
 /** The key after every key that starts with `prefix` (etcd's `range_end` of a prefix). */
@@ -169,7 +178,7 @@ function prefixEnd(prefix: string): Buffer {
   return end;
 }
 
-/** Options of {@link etcdRangeRead}. */
+/** Options of {@link prepareEtcdRangeRead}. */
 export interface EtcdRangeReadOptions {
   /** Values stored and read (10,000 in the benchmark). */
   count: number;
@@ -177,35 +186,29 @@ export interface EtcdRangeReadOptions {
   valueBytes: number;
   /** Keys per Range request (default 1000: about 1 MiB per page, under grpc-js's 4 MiB). */
   pageSize?: number;
-  /** Timed reads; the figure is their median (default 5). */
-  runs?: number;
-  /** Reads before the timed ones (default 1). */
-  warmUps?: number;
 }
 
-/** What {@link etcdRangeRead} measured. */
-export interface EtcdRangeReadResult {
-  /** The median time of one read of every value, in ms. */
-  medianMs: number;
-  /** Each timed read, in ms. */
-  runsMs: number[];
+/** A read of every value stored by {@link prepareEtcdRangeRead}, to time; dispose to close its client. */
+export interface EtcdRangeRead extends Disposable {
+  /** Reads every value back, page by page; throws unless it read them all. */
+  read(): Promise<void>;
   /** Keys per page. */
-  pageSize: number;
+  readonly pageSize: number;
 }
 
 /**
  * Puts `count` values of `valueBytes` bytes under one prefix (not timed),
- * then times reading all of them back page by page: a Range of `pageSize`
- * keys from just after the last key read, until the prefix is exhausted
- * (etcd's default, linearizable reads). Figure: the median of `runs` reads.
+ * and returns the read to time: all of them back page by page, a Range of
+ * `pageSize` keys from just after the last key read, until the prefix is
+ * exhausted (etcd's default, linearizable reads).
  */
-export async function etcdRangeRead(
+export async function prepareEtcdRangeRead(
   handle: EtcdHandle,
   options: EtcdRangeReadOptions,
-): Promise<EtcdRangeReadResult> {
-  const { count, valueBytes, pageSize = 1000, runs = 5, warmUps = 1 } = options;
+): Promise<EtcdRangeRead> {
+  const { count, valueBytes, pageSize = 1000 } = options;
   const prefix = "bench/range/";
-  const client = connect(handle);
+  const client = connect(handle, { bulk: true });
   try {
     const value = Buffer.alloc(valueBytes, "x");
     const keys = Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(8, "0")}`);
@@ -214,8 +217,14 @@ export async function etcdRangeRead(
         keys.slice(i, i + LOAD_CONCURRENCY).map((key) => client.put(key).value(value)),
       );
     }
-    const end = prefixEnd(prefix);
-    const readAll = async () => {
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  const end = prefixEnd(prefix);
+  return {
+    pageSize,
+    async read() {
       let from = Buffer.from(prefix);
       let read = 0;
       for (;;) {
@@ -226,14 +235,9 @@ export async function etcdRangeRead(
         from = Buffer.concat([last.key, Buffer.from([0])]);
       }
       if (read !== count) throw new Error(`read ${read} values from etcd, not ${count}`);
-    };
-    for (let i = 0; i < warmUps; i++) await readAll();
-    const runsMs: number[] = [];
-    for (let i = 0; i < runs; i++) runsMs.push(await time(readAll));
-    return { medianMs: median(runsMs), runsMs, pageSize };
-  } finally {
-    client.close();
-  }
+    },
+    [Symbol.dispose]: () => client.close(),
+  };
 }
 
 /** Options of {@link etcdWatchFanout}. */

@@ -4,27 +4,38 @@
  * 10,000 values of 1 KiB from etcd; one publication delivered to 500
  * subscribed streams against one put seen by 500 etcd watchers; and the
  * integrity validation of 10,000 entries (ours alone). Without `etcd`
- * installed, our figures are printed alone; without `hub/hub.ts` (not built
- * yet), the etcd figures are.
+ * installed, our figures are printed alone.
+ *
+ * The hub runs as a separate process (`hub/main.ts`), as etcd does; the
+ * clients of both run in this process. The FullSyncs and etcd's range reads
+ * are timed in turn, so that both see the same load of a shared machine. The
+ * push fan-out runs on a second hub process over the same register (Deno
+ * 2.9.6's HTTP/2 server has been seen to abort when many clients close at
+ * once: one phase's end cannot spoil the next). `HUB_BENCH_IN_PROCESS=1`
+ * also measures a hub started in this process (`startHub`, publishing
+ * through `hub.publish` rather than HTTP), for information.
  *
  * @module
  */
 import { openSqliteSystemRegisterStore, validateIntegrity } from "../../hub/system_register/mod.ts";
 import {
   etcdAvailable,
-  etcdRangeRead,
-  type EtcdRangeReadResult,
+  type EtcdHandle,
+  type EtcdRangeRead,
   etcdVersion,
   etcdWatchFanout,
   type FanoutResult,
+  prepareEtcdRangeRead,
   startEtcd,
 } from "./etcd.ts";
 import {
+  type BenchHub,
   blueprintDocument,
-  type HubFullSyncResult,
-  loadStartHub,
-  measureHubFullSync,
+  inProcessBenchHub,
   measureHubPushFanout,
+  populatedDataDir,
+  prepareHubFullSync,
+  spawnBenchHub,
 } from "./hub_grpc_bench.ts";
 import { type Figure, median, percentile, report, time } from "./report.ts";
 
@@ -35,6 +46,10 @@ const SUBSCRIBERS = 500;
 const CHANNELS = 10;
 const PUBLICATIONS = 20;
 const INTEGRITY_RUNS = 5;
+/** Timed reads of the whole register, on both sides; the figure is their median. */
+const READ_RUNS = 7;
+/** Reads before the timed ones, on both sides (JIT warm-up, caches). */
+const READ_WARM_UPS = 2;
 const FULL_SYNC_TARGET_RATIO = 1.5;
 
 /** Validation of 10,000 entries of 1 KiB read from an in-memory SQLite store, several times. */
@@ -74,63 +89,111 @@ async function integrityFigure(): Promise<Figure> {
   }
 }
 
+/** Timed reads of the whole register: their median and each of them, in ms. */
+interface ReadFigures {
+  medianMs: number;
+  runsMs: number[];
+}
+
+function readFigures(runsMs: number[]): ReadFigures {
+  return { medianMs: median(runsMs), runsMs };
+}
+
+function runs(figures: ReadFigures): string {
+  return figures.runsMs.map((ms) => ms.toFixed(0)).join(", ");
+}
+
 interface EtcdFigures {
   version: string;
-  range: EtcdRangeReadResult;
+  range: ReadFigures & { pageSize: number };
   watch: FanoutResult;
 }
 
-/** etcd's range read and watch fan-out, or undefined when etcd is not installed. */
-async function measureEtcd(): Promise<EtcdFigures | undefined> {
-  if (!await etcdAvailable()) {
-    console.log(
-      "  etcd is not installed (apt-get install -y etcd-server): our figures alone, no ratios",
-    );
-    return undefined;
+interface HubFigures {
+  /** How the hub ran: "separate process" or "in-process". */
+  where: string;
+  fullSync: ReadFigures & { entries: number };
+  push: FanoutResult;
+}
+
+/**
+ * Times `reads` in turn, {@link READ_WARM_UPS} rounds untimed then
+ * {@link READ_RUNS} timed, so that each side's runs see the same load (the
+ * machine may be shared). Returns each read's times, in ms.
+ */
+async function timeInTurn(reads: (() => Promise<void>)[]): Promise<number[][]> {
+  for (let i = 0; i < READ_WARM_UPS; i++) for (const read of reads) await read();
+  const runsMs = reads.map((): number[] => []);
+  for (let i = 0; i < READ_RUNS; i++) {
+    for (const [n, read] of reads.entries()) runsMs[n]!.push(await time(read));
   }
-  const version = await etcdVersion() ?? "etcd";
-  await using etcd = await startEtcd();
-  const range = await etcdRangeRead(etcd, {
-    count: BLUEPRINTS,
-    valueBytes: DOCUMENT_BYTES,
-    pageSize: PAGE_SIZE,
-  });
+  return runsMs;
+}
+
+/**
+ * FullSync of a register of {@link BLUEPRINTS} blueprints on a hub started by
+ * `start` (over a data directory filled first), timed in turn with etcd's
+ * range read of as many values when etcd runs; then, on a hub of its own over
+ * the same register, the push fan-out.
+ */
+async function measureHub(
+  start: (dataDir: string) => Promise<BenchHub>,
+  etcdRange: EtcdRangeRead | undefined,
+): Promise<{ ours: HubFigures; etcdRange: ReadFigures | undefined }> {
+  await using data = await populatedDataDir({ count: BLUEPRINTS, documentBytes: DOCUMENT_BYTES });
+  let where: string;
+  let runsMs: number[][];
+  {
+    await using hub = await start(data.path);
+    where = hub.where;
+    using fullSync = prepareHubFullSync(hub, { entries: data.entries });
+    runsMs = await timeInTurn([
+      () => fullSync.read(),
+      ...(etcdRange ? [() => etcdRange.read()] : []),
+    ]);
+  }
+  let push: FanoutResult;
+  {
+    await using hub = await start(data.path);
+    push = await measureHubPushFanout(hub, {
+      subscribers: SUBSCRIBERS,
+      channels: CHANNELS,
+      publications: PUBLICATIONS,
+      documentBytes: DOCUMENT_BYTES,
+    });
+  }
+  const fullSync = { ...readFigures(runsMs[0]!), entries: data.entries };
+  console.log(
+    `  hub (${where}): FullSync ${runs(fullSync)} ms; push p50 ${
+      percentile(push.latenciesMs, 50).toFixed(1)
+    } ms, p99 ${percentile(push.latenciesMs, 99).toFixed(1)} ms`,
+  );
+  return {
+    ours: { where, fullSync, push },
+    etcdRange: runsMs[1] && readFigures(runsMs[1]),
+  };
+}
+
+/** etcd's watch fan-out, and its figures with its range reads (timed beside ours). */
+async function etcdFigures(
+  etcd: EtcdHandle,
+  options: { version: string; range: ReadFigures; pageSize: number },
+): Promise<EtcdFigures> {
   const watch = await etcdWatchFanout(etcd, {
     watchers: SUBSCRIBERS,
     publications: PUBLICATIONS,
     connections: CHANNELS,
   });
   console.log(
-    `  ${version}: range read ${range.runsMs.map((ms) => ms.toFixed(0)).join(", ")} ms; ` +
+    `  ${options.version}: range read ${runs(options.range)} ms; ` +
       `watch p50 ${percentile(watch.latenciesMs, 50).toFixed(1)} ms, ` +
       `p99 ${percentile(watch.latenciesMs, 99).toFixed(1)} ms`,
   );
-  return { version, range, watch };
-}
-
-interface HubFigures {
-  fullSync: HubFullSyncResult;
-  push: FanoutResult;
-}
-
-/** Our FullSync and push fan-out, or undefined while `hub/hub.ts` does not exist. */
-async function measureHub(): Promise<HubFigures | undefined> {
-  const startHub = await loadStartHub();
-  if (startHub === undefined) {
-    console.log("  hub not available yet (no hub/hub.ts): FullSync and push figures skipped");
-    return undefined;
-  }
-  const fullSync = await measureHubFullSync(startHub, {
-    count: BLUEPRINTS,
-    documentBytes: DOCUMENT_BYTES,
-  });
-  const push = await measureHubPushFanout(startHub, {
-    subscribers: SUBSCRIBERS,
-    channels: CHANNELS,
-    publications: PUBLICATIONS,
-    documentBytes: DOCUMENT_BYTES,
-  });
-  return { fullSync, push };
+  return {
+    version: options.version,
+    range: { ...options.range, pageSize: options.pageSize },
+    watch,
+  };
 }
 
 function fanoutValue(result: FanoutResult): string {
@@ -139,19 +202,18 @@ function fanoutValue(result: FanoutResult): string {
   } ms (${result.subscribers} × ${result.publications} deliveries)`;
 }
 
-function fullSyncFigure(ours: HubFigures | undefined, etcd: EtcdFigures | undefined): Figure {
-  const name = `FullSync of ${BLUEPRINTS.toLocaleString("en")} blueprints of 1 KiB to one client`;
+/**
+ * A figure of the separate-process hub is judged against its target; one of
+ * the in-process hub is reported for information.
+ */
+function judged(ours: HubFigures, met: boolean | undefined): boolean | undefined {
+  return ours.where === "separate process" ? met : undefined;
+}
+
+function fullSyncFigure(ours: HubFigures, etcd: EtcdFigures | undefined): Figure {
+  const name = `FullSync of ${BLUEPRINTS.toLocaleString("en")} blueprints of 1 KiB to one client ` +
+    `(hub ${ours.where})`;
   const target = `within ${FULL_SYNC_TARGET_RATIO}× of etcd's paginated range read`;
-  const etcdValue = etcd &&
-    `etcd range read (${etcd.range.pageSize}/page) ${etcd.range.medianMs.toFixed(0)} ms median`;
-  if (ours === undefined) {
-    return report({
-      name: `${name}: hub not available yet`,
-      value: etcdValue ?? "no figures",
-      target,
-      met: undefined,
-    });
-  }
   const value =
     `${ours.fullSync.medianMs.toFixed(0)} ms median (${ours.fullSync.entries} entries, ` +
     `${ours.fullSync.runsMs.length} runs)`;
@@ -161,25 +223,20 @@ function fullSyncFigure(ours: HubFigures | undefined, etcd: EtcdFigures | undefi
   const ratio = ours.fullSync.medianMs / etcd.range.medianMs;
   return report({
     name,
-    value: `${value}; ${etcdValue}; ratio ${ratio.toFixed(2)}`,
+    value: `${value}; etcd range read (${etcd.range.pageSize}/page) ${
+      etcd.range.medianMs.toFixed(0)
+    } ms median; ratio ${ratio.toFixed(2)}`,
     target,
-    met: ratio <= FULL_SYNC_TARGET_RATIO,
+    met: judged(ours, ratio <= FULL_SYNC_TARGET_RATIO),
   });
 }
 
-function pushFigure(ours: HubFigures | undefined, etcd: EtcdFigures | undefined): Figure {
-  const name = `publish → notification on ${SUBSCRIBERS} subscribed streams ` +
-    `(${CHANNELS} connections, ${PUBLICATIONS} publications), per-subscriber delivery`;
+function pushFigure(ours: HubFigures, etcd: EtcdFigures | undefined): Figure {
+  const publishedBy = ours.where === "separate process" ? "HTTP POST" : "hub.publish";
+  const name = `${publishedBy} → notification on ${SUBSCRIBERS} subscribed streams ` +
+    `(${CHANNELS} connections, ${PUBLICATIONS} publications, hub ${ours.where}), ` +
+    `per-subscriber delivery`;
   const target = "p99 no worse than one etcd put seen by as many watchers";
-  const etcdValue = etcd && `etcd watchers ${fanoutValue(etcd.watch)}`;
-  if (ours === undefined) {
-    return report({
-      name: `${name}: hub not available yet`,
-      value: etcdValue ?? "no figures",
-      target,
-      met: undefined,
-    });
-  }
   if (etcd === undefined) {
     return report({
       name,
@@ -192,9 +249,11 @@ function pushFigure(ours: HubFigures | undefined, etcd: EtcdFigures | undefined)
   const etcdP99 = percentile(etcd.watch.latenciesMs, 99);
   return report({
     name,
-    value: `${fanoutValue(ours.push)}; ${etcdValue}; p99 ratio ${(p99 / etcdP99).toFixed(2)}`,
+    value: `${fanoutValue(ours.push)}; etcd watchers ${fanoutValue(etcd.watch)}; p99 ratio ${
+      (p99 / etcdP99).toFixed(2)
+    }`,
     target,
-    met: p99 <= etcdP99,
+    met: judged(ours, p99 <= etcdP99),
   });
 }
 
@@ -202,10 +261,36 @@ function pushFigure(ours: HubFigures | undefined, etcd: EtcdFigures | undefined)
 export async function hubBenchmarks(): Promise<Figure[]> {
   console.log(
     `Hub benchmarks (system register of ${BLUEPRINTS.toLocaleString("en")} blueprints of 1 KiB; ` +
-      `etcd as the yardstick, both through grpc-js clients in this process)`,
+      `etcd and the hub each a process of their own, their grpc-js clients in this one; ` +
+      `the reads of both timed in turn)`,
   );
-  const integrity = await integrityFigure();
-  const etcd = await measureEtcd();
-  const ours = await measureHub();
-  return [integrity, fullSyncFigure(ours, etcd), pushFigure(ours, etcd)];
+  const figures = [await integrityFigure()];
+  if (!await etcdAvailable()) {
+    console.log(
+      "  etcd is not installed (apt-get install -y etcd-server): our figures alone, no ratios",
+    );
+    const { ours } = await measureHub(spawnBenchHub, undefined);
+    figures.push(fullSyncFigure(ours, undefined), pushFigure(ours, undefined));
+    return figures;
+  }
+  const version = await etcdVersion() ?? "etcd";
+  await using etcdServer = await startEtcd();
+  using range = await prepareEtcdRangeRead(etcdServer, {
+    count: BLUEPRINTS,
+    valueBytes: DOCUMENT_BYTES,
+    pageSize: PAGE_SIZE,
+  });
+  const measured = await measureHub(spawnBenchHub, range);
+  const etcd = await etcdFigures(etcdServer, {
+    version,
+    range: measured.etcdRange!,
+    pageSize: PAGE_SIZE,
+  });
+  figures.push(fullSyncFigure(measured.ours, etcd), pushFigure(measured.ours, etcd));
+  if (Deno.env.get("HUB_BENCH_IN_PROCESS") === "1") {
+    const inProcess = await measureHub(inProcessBenchHub, range);
+    const beside = { ...etcd, range: { ...inProcess.etcdRange!, pageSize: PAGE_SIZE } };
+    figures.push(fullSyncFigure(inProcess.ours, beside), pushFigure(inProcess.ours, beside));
+  }
+  return figures;
 }

@@ -1,63 +1,46 @@
 /**
  * The hub's own figures over gRPC, through our typed clients (grpc-js):
  * FullSync of 10,000 blueprints of 1 KiB to one client, and one publication
- * delivered to 500 subscribed push streams. The hub is loaded at run time
- * ({@link loadStartHub}): while `hub/hub.ts` does not exist, the group says
- * so and runs without these two.
+ * delivered to 500 subscribed push streams. `hub_bench.ts` times them
+ * against etcd.
+ *
+ * The hub under measurement runs as a separate process (`hub/main.ts`), as
+ * etcd does, so that the server and the benchmark's clients do not share one
+ * JavaScript thread ({@link spawnBenchHub}); its register is filled before it
+ * starts, straight into its SQLite store ({@link populateRegister}), and
+ * publications go through `POST /api/system-register/blueprints`. An
+ * in-process hub ({@link inProcessBenchHub}, `startHub` of `hub/hub.ts`,
+ * publishing through `hub.publish`) is there to tell the server's own cost
+ * apart from the HTTP hop and the second process.
  *
  * @module
  */
+import { join } from "node:path";
 import { SystemRegisterSync } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
-import { createClient, GrpcChannel, type ServiceClient } from "../../shared/grpc/mod.ts";
+import { startHub } from "../../hub/hub.ts";
+import {
+  ensureGenesis,
+  openSqliteSystemRegisterStore,
+  SYSTEM_REGISTER_FILE_NAME,
+} from "../../hub/system_register/mod.ts";
+import { systemClock } from "../../shared/clock.ts";
+import {
+  BULK_FLOW_CONTROL_WINDOW_BYTES,
+  createClient,
+  GrpcChannel,
+  type ServiceClient,
+} from "../../shared/grpc/mod.ts";
+import { freePort } from "../fixtures/ports.ts";
+import { startService } from "../fixtures/service_process.ts";
 import { tempDir } from "../fixtures/wait.ts";
 import type { FanoutResult } from "./etcd.ts";
-import { median, time } from "./report.ts";
 
-/** What the benchmarks publish on a hub: `hub.publish(input)`. */
-export interface BenchPublishInput {
-  /** The blueprint. */
-  blueprintId: string;
-  /** Its document, UTF-8 JSON. */
-  document: Uint8Array;
-  /** Who publishes it. */
-  publishedBy: string;
-}
-
-/** The part of a running hub the benchmarks use. */
-export interface BenchHub extends AsyncDisposable {
-  /** The port its gRPC server listens on. */
-  readonly grpcPort: number;
-  /** Publishes one blueprint version to the system register (and notifies subscribers). */
-  publish(input: BenchPublishInput): Promise<unknown>;
-}
-
-/** `startHub` of `hub/hub.ts`, as the benchmarks call it. */
-export type StartHub = (options: {
-  dataDir: string;
-  hubId: string;
-  grpcPort: number;
-  httpPort: number;
-}) => Promise<BenchHub>;
-
-/**
- * Where the hub lives. Imported by a computed specifier so that type checks
- * pass while it does not exist yet; once it does, a static
- * `import { startHub } from "../../hub/hub.ts"` can replace {@link loadStartHub}.
- */
-const HUB_MODULE = new URL("../../hub/hub.ts", import.meta.url);
-
-/** `startHub` of `hub/hub.ts`, or undefined while that module does not exist. */
-export async function loadStartHub(): Promise<StartHub | undefined> {
-  try {
-    await Deno.stat(HUB_MODULE);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  const module = await import(HUB_MODULE.href) as { startHub?: StartHub };
-  if (typeof module.startHub !== "function") throw new Error("hub/hub.ts exports no startHub");
-  return module.startHub;
-}
+const HUB_ID = "bench";
+const HUB_MAIN = new URL("../../hub/main.ts", import.meta.url).pathname;
+/** Long enough that no idle keep-alive is sent during a benchmark (the first frame still is one). */
+const KEEPALIVE_SECONDS = 3600;
+/** Long enough that no periodic integrity check runs during a benchmark. */
+const INTEGRITY_CHECK_SECONDS = 86_400;
 
 /**
  * grpc-js shares one connection among all channels to one address unless
@@ -67,89 +50,176 @@ const OWN_CONNECTION = { "grpc.use_local_subchannel_pool": 1 };
 const WAIT_TIMEOUT_MS = 10_000;
 const encoder = new TextEncoder();
 
-/** A blueprint document of exactly `bytes` bytes of UTF-8 JSON (at least 64). */
-export function blueprintDocument(n: number, bytes: number): Uint8Array {
+/** A blueprint document of exactly `bytes` bytes once serialised as JSON (at least 64). */
+export function blueprintObject(n: number, bytes: number): Record<string, string> {
   const head = JSON.stringify({ title: `Blueprint ${n}`, description: "benchmark", padding: "" });
   const padding = "x".repeat(Math.max(0, bytes - head.length));
-  return encoder.encode(
-    JSON.stringify({ title: `Blueprint ${n}`, description: "benchmark", padding }),
-  );
+  return { title: `Blueprint ${n}`, description: "benchmark", padding };
 }
 
-/** A hub on ephemeral ports in a temporary data directory, removed on dispose. */
-async function benchHub(startHub: StartHub): Promise<BenchHub> {
+/** {@link blueprintObject} as UTF-8 JSON bytes, as the register stores it. */
+export function blueprintDocument(n: number, bytes: number): Uint8Array {
+  return encoder.encode(JSON.stringify(blueprintObject(n, bytes)));
+}
+
+/** One publication of the benchmarks. */
+export interface BenchPublishInput {
+  /** The blueprint. */
+  blueprintId: string;
+  /** Its document, a JSON object. */
+  document: Record<string, string>;
+  /** Who publishes it. */
+  publishedBy: string;
+}
+
+/** A hub under measurement. */
+export interface BenchHub extends AsyncDisposable {
+  /** How it runs, for the report: "separate process" or "in-process". */
+  readonly where: string;
+  /** The port its gRPC server listens on. */
+  readonly grpcPort: number;
+  /** Publishes one blueprint version (HTTP for a separate process, `hub.publish` in-process). */
+  publish(input: BenchPublishInput): Promise<void>;
+}
+
+/**
+ * Fills the SQLite system register of `dataDir` with genesis and `count`
+ * blueprints of `documentBytes`, before a hub opens it (not timed). Returns
+ * the number of entries (genesis included).
+ */
+export async function populateRegister(
+  dataDir: string,
+  options: { count: number; documentBytes: number },
+): Promise<number> {
+  const store = openSqliteSystemRegisterStore(join(dataDir, SYSTEM_REGISTER_FILE_NAME));
+  try {
+    await ensureGenesis(store, { clock: systemClock, hubId: HUB_ID });
+    for (let i = 0; i < options.count; i++) {
+      await store.publish({
+        blueprintId: `bench-blueprint-${i}`,
+        document: blueprintDocument(i, options.documentBytes),
+        publishedAt: Date.now(),
+        publishedBy: "bench",
+        metadata: {},
+        publicationTransactionId: `bench-publication-${i}`,
+      });
+    }
+    return (await store.head()).entryCount;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * A temporary data directory holding a register of `count` blueprints
+ * (see {@link populateRegister}), removed on dispose.
+ */
+export async function populatedDataDir(
+  options: { count: number; documentBytes: number },
+): Promise<{ path: string; entries: number } & AsyncDisposable> {
   const dir = await tempDir("hub-bench-");
   try {
-    const hub = await startHub({ dataDir: dir.path, hubId: "bench", grpcPort: 0, httpPort: 0 });
-    return {
-      grpcPort: hub.grpcPort,
-      publish: (input) => hub.publish(input),
-      async [Symbol.asyncDispose]() {
-        await hub[Symbol.asyncDispose]();
-        await dir[Symbol.asyncDispose]();
-      },
-    };
+    const entries = await populateRegister(dir.path, options);
+    return { path: dir.path, entries, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
   } catch (error) {
     await dir[Symbol.asyncDispose]();
     throw error;
   }
 }
 
-/** Options of {@link measureHubFullSync}. */
-export interface HubFullSyncOptions {
-  /** Blueprints published before the reads (10,000 in the benchmark). */
-  count: number;
-  /** Bytes of each document (1024 in the benchmark). */
-  documentBytes: number;
-  /** Timed FullSyncs; the figure is their median (default 5). */
-  runs?: number;
-  /** FullSyncs before the timed ones (default 1). */
-  warmUps?: number;
+/**
+ * `deno run -A hub/main.ts` on free loopback ports over `dataDir`, without
+ * rate limits; resolves once `/readyz` answers (the register was validated).
+ * Publishes through `POST /api/system-register/blueprints`.
+ */
+export async function spawnBenchHub(dataDir: string): Promise<BenchHub> {
+  const grpcPort = freePort();
+  const service = await startService(HUB_MAIN, {
+    env: {
+      DATA_DIR: dataDir,
+      HUB_ID,
+      GRPC_PORT: String(grpcPort),
+      GRPC_RATE_LIMIT_PER_SECOND: "0",
+      KEEPALIVE_SECONDS: String(KEEPALIVE_SECONDS),
+      INTEGRITY_CHECK_INTERVAL_SECONDS: String(INTEGRITY_CHECK_SECONDS),
+      LOG_LEVEL: "warning",
+    },
+    timeoutMs: 60_000,
+  });
+  const url = `${service.url}/api/system-register/blueprints`;
+  return {
+    where: "separate process",
+    grpcPort,
+    async publish(input) {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(input),
+      });
+      if (response.status !== 201) {
+        throw new Error(
+          `publishing ${input.blueprintId}: HTTP ${response.status}: ${await response.text()}`,
+        );
+      }
+      await response.body?.cancel();
+    },
+    async [Symbol.asyncDispose]() {
+      const code = await service.stop("SIGTERM");
+      if (code !== 0) console.log(`  (the hub exited with ${code}: ${service.stderr().trim()})`);
+    },
+  };
 }
 
-/** What {@link measureHubFullSync} measured. */
-export interface HubFullSyncResult {
-  /** The median time of one FullSync, from the call to its last entry, in ms. */
-  medianMs: number;
-  /** Each timed FullSync, in ms. */
-  runsMs: number[];
-  /** Entries each FullSync streamed (the published ones and any genesis blueprints). */
-  entries: number;
+/** `startHub` in this process over `dataDir`, without rate limits; publishes through `hub.publish`. */
+export async function inProcessBenchHub(dataDir: string): Promise<BenchHub> {
+  const hub = await startHub({
+    hubId: HUB_ID,
+    dataDir,
+    grpcPort: 0,
+    rateLimitPerSecond: 0,
+    keepAliveSeconds: KEEPALIVE_SECONDS,
+    integrityCheckSeconds: INTEGRITY_CHECK_SECONDS,
+  });
+  return {
+    where: "in-process",
+    grpcPort: hub.grpcPort,
+    async publish(input) {
+      await hub.publish({ ...input, document: encoder.encode(JSON.stringify(input.document)) });
+    },
+    [Symbol.asyncDispose]: () => hub.close(),
+  };
+}
+
+/** A FullSync of the whole register to one client, to time; dispose to close its channel. */
+export interface HubFullSync extends Disposable {
+  /** Streams every entry, from the call to the end of the stream; throws unless all arrived. */
+  read(): Promise<void>;
 }
 
 /**
- * HUB FIGURE (needs `hub/hub.ts`): publishes `count` blueprints of
- * `documentBytes` (not timed), then times FullSync of the whole register to
- * one client on its own channel, several times.
+ * A client of `hub` on a channel of its own, and the FullSync of the whole
+ * register (`entries` entries, genesis included) to time.
  */
-export async function measureHubFullSync(
-  startHub: StartHub,
-  options: HubFullSyncOptions,
-): Promise<HubFullSyncResult> {
-  const { count, documentBytes, runs = 5, warmUps = 1 } = options;
-  await using hub = await benchHub(startHub);
-  for (let i = 0; i < count; i++) {
-    await hub.publish({
-      blueprintId: `bench-blueprint-${i}`,
-      document: blueprintDocument(i, documentBytes),
-      publishedBy: "bench",
-    });
-  }
-  using channel = new GrpcChannel(`127.0.0.1:${hub.grpcPort}`, { channelOptions: OWN_CONNECTION });
+export function prepareHubFullSync(hub: BenchHub, options: { entries: number }): HubFullSync {
+  const { entries } = options;
+  // A channel for bulk transfer, as a peer's sync channel (etcd's reader gets the same window).
+  const channel = new GrpcChannel(`127.0.0.1:${hub.grpcPort}`, {
+    channelOptions: OWN_CONNECTION,
+    flowControlWindowBytes: BULK_FLOW_CONTROL_WINDOW_BYTES,
+  });
   const client = createClient(SystemRegisterSync, channel);
-  let entries = 0;
-  const fullSync = async () => {
-    let received = 0;
-    for await (const _entry of client.fullSync({ peerId: "bench-peer", fullSync: true })) {
-      received++;
-    }
-    if (received < count) throw new Error(`FullSync streamed ${received} entries, not ${count}`);
-    entries = received;
+  return {
+    async read() {
+      let received = 0;
+      for await (const _entry of client.fullSync({ peerId: "bench-peer", fullSync: true })) {
+        received++;
+      }
+      if (received !== entries) {
+        throw new Error(`FullSync streamed ${received} entries, not ${entries}`);
+      }
+    },
+    [Symbol.dispose]: () => channel.close(),
   };
-  for (let i = 0; i < warmUps; i++) await fullSync();
-  const runsMs: number[] = [];
-  for (let i = 0; i < runs; i++) runsMs.push(await time(fullSync));
-  return { medianMs: median(runsMs), runsMs, entries };
 }
 
 /** Options of {@link measureHubPushFanout}. */
@@ -162,18 +232,16 @@ export interface HubPushFanoutOptions {
   publications: number;
   /** Bytes of each published document (default 1024). */
   documentBytes?: number;
-  /** Publications after every subscriber is known to be subscribed, not timed (default 2). */
+  /** Publications before the timed ones, not timed (default 2). */
   warmUps?: number;
 }
 
 /** One subscribed stream and the wait for a given blueprint's notification on it. */
 interface Subscriber {
-  /** Notifications of bench publications received. */
-  seen: number;
+  /** Resolves once the stream's first frame (a keep-alive: "subscribed") arrived. */
+  subscribed: Promise<void>;
   /** Resolves with the arrival time of the next notification of `blueprintId`. */
   next(blueprintId: string): Promise<number>;
-  /** The stream's error, if it failed. */
-  failure: unknown;
 }
 
 function subscribe(
@@ -182,62 +250,64 @@ function subscribe(
   signal: AbortSignal,
 ): Subscriber {
   let waiting: { blueprintId: string; resolve: (at: number) => void } | undefined;
+  let subscribed!: () => void;
+  let failed!: (error: unknown) => void;
+  const failure = new Promise<never>((_, reject) => failed = reject);
+  failure.catch(() => {}); // read through `subscribed` and `next`
   const subscriber: Subscriber = {
-    seen: 0,
-    failure: undefined,
-    next: (blueprintId) => new Promise((resolve) => waiting = { blueprintId, resolve }),
+    subscribed: Promise.race([new Promise<void>((resolve) => subscribed = resolve), failure]),
+    next: (blueprintId) =>
+      Promise.race([new Promise<number>((resolve) => waiting = { blueprintId, resolve }), failure]),
   };
   (async () => {
+    // Each stream is a peer of its own: subscriptions are limited per peer.
     const request = { peerId: `bench-peer-${n}`, sessionId: `bench-session-${n}` };
     for await (const notification of client.subscribeToPushNotifications(request, { signal })) {
       const at = performance.now();
-      if (!notification.blueprintId.startsWith("bench-push-")) continue; // keep-alives, genesis
-      subscriber.seen++;
+      subscribed();
       if (waiting?.blueprintId === notification.blueprintId) {
         waiting.resolve(at);
         waiting = undefined;
       }
     }
+    throw new Error(`subscription ${n} ended`);
   })().catch((error) => {
-    if (!signal.aborted) subscriber.failure = error;
+    if (!signal.aborted) failed(error);
   });
   return subscriber;
 }
 
-/** Waits until `check` holds, polling; throws the first subscriber failure at once. */
-async function until(
-  what: string,
-  check: () => boolean,
-  subscribers: Subscriber[],
-  timeoutMs: number,
-): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    const failed = subscribers.find((s) => s.failure !== undefined);
-    if (failed) throw new Error(`a subscription failed while ${what}`, { cause: failed.failure });
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+/** Rejects after `ms` unless `promise` settles first. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
-  return true;
 }
 
 /**
- * HUB FIGURE (needs `hub/hub.ts`): `subscribers` push streams spread over
- * `channels` channels (each its own connection, 50 streams each for 500 over
- * 10); publications until every stream has received one (so every
- * subscription is known to be registered), `warmUps` more, then
- * `publications` timed ones, one after the other: from just before
- * `hub.publish` to the notification's arrival on each stream (the next
+ * `subscribers` push streams on `hub`, spread over `channels` channels (each
+ * its own connection, 50 streams each for 500 over 10), each a peer of its
+ * own; once every stream has its first frame (the keep-alive saying it is
+ * subscribed), `warmUps` publications, then `publications` timed ones, one
+ * after the other: from just before the publication (the HTTP POST, for a
+ * separate process) to the notification's arrival on each stream (the next
  * publication waits for all of them). Returns every stream's latency of
  * every timed publication.
  */
 export async function measureHubPushFanout(
-  startHub: StartHub,
+  hub: BenchHub,
   options: HubPushFanoutOptions,
 ): Promise<FanoutResult> {
   const { subscribers: count, channels = 10, publications, documentBytes = 1024, warmUps = 2 } =
     options;
-  await using hub = await benchHub(startHub);
   const address = `127.0.0.1:${hub.grpcPort}`;
   const opened = Array.from(
     { length: channels },
@@ -250,44 +320,28 @@ export async function measureHubPushFanout(
       { length: count },
       (_, n) => subscribe(clients[n % channels]!, n, stop.signal),
     );
-    let published = 0;
-    const publish = (blueprintId: string) =>
-      hub.publish({
-        blueprintId,
-        document: blueprintDocument(published++, documentBytes),
-        publishedBy: "bench",
-      });
-    // Publish until every stream has seen a publication: all are subscribed.
-    let ready = false;
-    for (let attempt = 0; attempt < 50 && !ready; attempt++) {
-      await publish(`bench-push-ready-${attempt}`);
-      ready = await until(
-        "subscribing",
-        () => subscribers.every((s) => s.seen > 0),
-        subscribers,
-        200,
-      );
-    }
-    if (!ready) throw new Error("not every stream received a notification");
+    await within(
+      Promise.all(subscribers.map((s) => s.subscribed)),
+      WAIT_TIMEOUT_MS,
+      `${count} subscriptions in place`,
+    );
     const latenciesMs: number[] = [];
     for (let n = 0; n < warmUps + publications; n++) {
       const blueprintId = `bench-push-${n}`;
       const arrivals = Promise.all(subscribers.map((s) => s.next(blueprintId)));
+      const input = {
+        blueprintId,
+        document: blueprintObject(n, documentBytes),
+        publishedBy: "bench",
+      };
       const began = performance.now();
-      await publish(blueprintId);
-      let at: number[] | undefined;
-      void arrivals.then((times) => at = times);
-      if (
-        !await until(
-          `${blueprintId} was delivered`,
-          () => at !== undefined,
-          subscribers,
-          WAIT_TIMEOUT_MS,
-        )
-      ) {
-        throw new Error(`${blueprintId} did not reach every stream within ${WAIT_TIMEOUT_MS} ms`);
-      }
-      if (n >= warmUps) latenciesMs.push(...at!.map((t) => t - began));
+      await hub.publish(input);
+      const at = await within(
+        arrivals,
+        WAIT_TIMEOUT_MS,
+        `${blueprintId} delivered to every stream`,
+      );
+      if (n >= warmUps) latenciesMs.push(...at.map((t) => t - began));
     }
     return { latenciesMs, subscribers: count, publications };
   } finally {

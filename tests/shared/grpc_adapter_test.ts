@@ -12,8 +12,10 @@ import {
   RecommendedAction,
 } from "../../gen/sorcha/peer/v1/heartbeat_pb.ts";
 import { CentralNodeConnection } from "../../gen/sorcha/peer/v1/central_node_connection_pb.ts";
+import { create, toBinary } from "@bufbuild/protobuf";
 import {
   NotificationType,
+  SystemRegisterEntrySchema,
   SystemRegisterSync,
 } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
 import { AppError, type ErrorCode, GRPC_STATUS } from "../../shared/errors.ts";
@@ -21,6 +23,7 @@ import {
   bearerToken,
   type CallContext,
   createClient,
+  encoded,
   GrpcChannel,
   GrpcServer,
   metadataValue,
@@ -315,6 +318,44 @@ Deno.test("a server stream delivers every entry in order, then ends", async () =
     }
   }
   assert.deepEqual(versions, Array.from({ length: 500 }, (_, i) => BigInt(i + 1)));
+});
+
+Deno.test("a server stream may yield responses already encoded, mixed with messages", async () => {
+  await using server = new GrpcServer().add(SystemRegisterSync, {
+    async *fullSync() {
+      for (let version = 1; version <= 300; version++) {
+        yield version % 2 ? entry(version) : encoded(
+          SystemRegisterEntrySchema,
+          toBinary(SystemRegisterEntrySchema, create(SystemRegisterEntrySchema, entry(version))),
+        );
+      }
+    },
+  });
+  using channel = new GrpcChannel(`127.0.0.1:${await server.listen()}`);
+  const received = [];
+  for await (const message of createClient(SystemRegisterSync, channel).fullSync({})) {
+    received.push(message);
+  }
+  assert.deepEqual(
+    received.map((m) => m.version),
+    Array.from({ length: 300 }, (_, i) => BigInt(i + 1)),
+  );
+  assert.deepEqual(received[149]!.metadata, { kind: "test", n: "150" });
+  assert.deepEqual(received[149]!.blueprintDocument, entry(150).blueprintDocument);
+});
+
+Deno.test("without pipelining (a response window of 0), a server stream still delivers in order", async () => {
+  await using server = new GrpcServer({ responseWindowBytes: 0 }).add(SystemRegisterSync, {
+    async *fullSync() {
+      for (let version = 1; version <= 200; version++) yield entry(version, 2048);
+    },
+  });
+  using channel = new GrpcChannel(`127.0.0.1:${await server.listen()}`);
+  const versions: bigint[] = [];
+  for await (const message of createClient(SystemRegisterSync, channel).fullSync({})) {
+    versions.push(message.version);
+  }
+  assert.deepEqual(versions, Array.from({ length: 200 }, (_, i) => BigInt(i + 1)));
 });
 
 Deno.test("an error in a server stream ends it with the handler's code and message", async () => {
