@@ -40,12 +40,11 @@ import {
   type Collection,
   type Filter,
   type IndexDescription,
-  MongoClient,
   MongoServerError,
   type UpdateFilter,
 } from "mongodb";
 import { AppError } from "../../shared/errors.ts";
-import { databaseFromUrl, redactSecrets, redactUrl, urlSecrets } from "../../shared/mongo_url.ts";
+import { connectMongoCollection, type MongoConnection } from "../../shared/mongo.ts";
 import { chainHash, documentChecksum, GENESIS_CHAIN_HASH } from "./integrity.ts";
 import type {
   BlueprintEntry,
@@ -149,37 +148,23 @@ export async function openMongoSystemRegisterStore(
   url: string,
   options: MongoSystemRegisterStoreOptions = {},
 ): Promise<MongoSystemRegisterStore> {
-  const timeoutMs = options.serverSelectionTimeoutMs ??
-    DEFAULT_SYSTEM_REGISTER_SERVER_SELECTION_TIMEOUT_MS;
-  const secrets = urlSecrets(url);
-  let client: MongoClient;
+  const connection = await connectMongoCollection<BlueprintDocument>(url, {
+    store: "System register store",
+    database: options.database ?? DEFAULT_SYSTEM_REGISTER_DATABASE,
+    collection: options.collection ?? DEFAULT_SYSTEM_REGISTER_COLLECTION,
+    timeoutMs: options.serverSelectionTimeoutMs ??
+      DEFAULT_SYSTEM_REGISTER_SERVER_SELECTION_TIMEOUT_MS,
+    readPreference: "primary",
+    setup: (collection) => collection.createIndexes([...SYSTEM_REGISTER_INDEXES]),
+  });
+  const store = new MongoSystemRegisterStore(connection, {
+    attempts: options.publishAttempts ?? DEFAULT_PUBLISH_ATTEMPTS,
+  });
   try {
-    client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs });
-  } catch (error) {
-    throw mongoFailure(error, secrets, "invalid MongoDB URL");
-  }
-  const database = databaseFromUrl(url) ?? options.database ?? DEFAULT_SYSTEM_REGISTER_DATABASE;
-  const collection = client.db(database).collection<BlueprintDocument>(
-    options.collection ?? DEFAULT_SYSTEM_REGISTER_COLLECTION,
-    { readPreference: "primary" },
-  );
-  const store = new MongoSystemRegisterStore(
-    client,
-    collection,
-    secrets,
-    options.publishAttempts ?? DEFAULT_PUBLISH_ATTEMPTS,
-  );
-  try {
-    await client.connect();
-    await collection.createIndexes([...SYSTEM_REGISTER_INDEXES]);
     await store.repair();
   } catch (error) {
-    await client.close().catch(() => {});
-    throw mongoFailure(
-      error,
-      secrets,
-      `cannot open MongoDB at ${redactUrl(url)} (server selection timeout ${timeoutMs} ms)`,
-    );
+    await store.close().catch(() => {});
+    throw error;
   }
   return store;
 }
@@ -188,23 +173,18 @@ export async function openMongoSystemRegisterStore(
 export class MongoSystemRegisterStore implements SystemRegisterStore {
   /** Always `mongodb`. */
   readonly kind = "mongodb";
-  readonly #client: MongoClient;
+  readonly #mongo: MongoConnection<BlueprintDocument>;
   readonly #collection: Collection<BlueprintDocument>;
-  readonly #secrets: readonly string[];
   readonly #attempts: number;
-  #closed = false;
 
-  /** Wraps a client; prefer {@link openMongoSystemRegisterStore}, which also connects and repairs. */
+  /** Wraps a connected collection; made by {@link openMongoSystemRegisterStore}, which also repairs. */
   constructor(
-    client: MongoClient,
-    collection: Collection<BlueprintDocument>,
-    secrets: readonly string[] = [],
-    attempts = DEFAULT_PUBLISH_ATTEMPTS,
+    connection: MongoConnection<BlueprintDocument>,
+    options: { attempts?: number } = {},
   ) {
-    this.#client = client;
-    this.#collection = collection;
-    this.#secrets = secrets;
-    this.#attempts = Math.max(1, attempts);
+    this.#mongo = connection;
+    this.#collection = connection.collection;
+    this.#attempts = Math.max(1, options.attempts ?? DEFAULT_PUBLISH_ATTEMPTS);
   }
 
   /** The database's name. */
@@ -364,10 +344,8 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
   }
 
   /** Closes the connection. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#client.close();
+  close(): Promise<void> {
+    return this.#mongo.close();
   }
 
   /** For tests: updates documents directly (to alter the store behind the hub's back); how many matched. */
@@ -498,13 +476,8 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
   }
 
   /** Runs `work`, turning a closed store or a driver error into an `unavailable` {@link AppError}. */
-  async #run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw mongoFailure(new Error("the store is closed"), this.#secrets);
-    try {
-      return await work();
-    } catch (error) {
-      throw mongoFailure(error, this.#secrets);
-    }
+  #run<T>(work: () => Promise<T>): Promise<T> {
+    return this.#mongo.run(work);
   }
 }
 
@@ -540,16 +513,4 @@ function isDuplicateKey(error: unknown): boolean {
 function pause(attempt: number): Promise<void> {
   const ms = Math.random() * Math.min(50, 2 * attempt);
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** An `unavailable` error (other {@link AppError}s are kept) saying what failed, without credentials. */
-function mongoFailure(cause: unknown, secrets: readonly string[], context?: string): AppError {
-  if (cause instanceof AppError) return cause;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  const message = context ? `${context}: ${reason}` : reason;
-  return new AppError(
-    "unavailable",
-    `System register store (MongoDB) failed: ${redactSecrets(message, secrets)}`,
-    { cause },
-  );
 }

@@ -88,7 +88,6 @@ export class SystemRegister {
   readonly #watcher: RegisterWatcher;
   readonly #stop = new AbortController();
   #integrity: IntegrityState;
-  #lastPublishedAt: number | undefined;
 
   /** Use {@link openSystemRegister}. */
   constructor(
@@ -131,11 +130,6 @@ export class SystemRegister {
   /** The latest integrity check. */
   get integrity(): IntegrityState {
     return this.#integrity;
-  }
-
-  /** When the last blueprint seen was published, if any since start (else from the store). */
-  get lastPublishedAt(): number | undefined {
-    return this.#lastPublishedAt;
   }
 
   /** Throws failed_precondition naming the first bad entry when the register is corrupt. */
@@ -204,7 +198,6 @@ export class SystemRegister {
 
   /** Notifies subscribers of a new entry, unless the register is corrupt (nothing is served then). */
   #announce(event: BlueprintEvent): void {
-    this.#lastPublishedAt = event.entry.publishedAt;
     if (this.#integrity.ok) this.notifications.publish(event);
   }
 

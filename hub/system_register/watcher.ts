@@ -88,11 +88,6 @@ export class RegisterWatcher {
     return this.#last.version;
   }
 
-  /** Active blueprints known (distinct ids seen). */
-  get blueprintCount(): number {
-    return this.#last.blueprintIds.size;
-  }
-
   /**
    * Reads what was appended since the last check. Checks never overlap: a
    * call during one makes it run once more, and resolves after that.

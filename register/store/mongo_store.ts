@@ -9,9 +9,9 @@
  *
  * @module
  */
-import { type Collection, MongoClient, MongoServerError } from "mongodb";
-import { AppError } from "../../shared/errors.ts";
-import { databaseFromUrl, redactSecrets, redactUrl, urlSecrets } from "../../shared/mongo_url.ts";
+import { type Collection, MongoServerError } from "mongodb";
+import { connectMongoCollection, type MongoConnection } from "../../shared/mongo.ts";
+import { databaseFromUrl, redactUrl } from "../../shared/mongo_url.ts";
 import { alreadyExists, applyChanges, definedChanges } from "./changes.ts";
 import type {
   AdvertisedRegister,
@@ -78,50 +78,28 @@ export async function openMongoRegisterStore(
   url: string,
   options: MongoStoreOptions = {},
 ): Promise<MongoRegisterStore> {
-  const timeoutMs = options.serverSelectionTimeoutMs ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS;
-  const secrets = urlSecrets(url);
-  let client: MongoClient;
-  try {
-    client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs });
-  } catch (error) {
-    throw mongoFailure(error, secrets, "invalid MongoDB URL");
-  }
-  const database = databaseFromUrl(url) ?? options.database ?? DEFAULT_MONGO_DATABASE;
-  const collection = client.db(database).collection<RegisterDocument>(
-    options.collection ?? DEFAULT_MONGO_COLLECTION,
-  );
-  try {
-    await client.connect();
-    await collection.createIndex({ advertise: 1, _id: 1 }, { name: ADVERTISE_INDEX_NAME });
-  } catch (error) {
-    await client.close().catch(() => {});
-    throw mongoFailure(
-      error,
-      secrets,
-      `cannot open MongoDB at ${redactUrl(url)} (server selection timeout ${timeoutMs} ms)`,
-    );
-  }
-  return new MongoRegisterStore(client, collection, secrets);
+  const connection = await connectMongoCollection<RegisterDocument>(url, {
+    store: "Register store",
+    database: options.database ?? DEFAULT_MONGO_DATABASE,
+    collection: options.collection ?? DEFAULT_MONGO_COLLECTION,
+    timeoutMs: options.serverSelectionTimeoutMs ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+    setup: (collection) =>
+      collection.createIndex({ advertise: 1, _id: 1 }, { name: ADVERTISE_INDEX_NAME }),
+  });
+  return new MongoRegisterStore(connection);
 }
 
 /** {@link RegisterStore} in a MongoDB collection. */
 export class MongoRegisterStore implements RegisterStore, AsyncDisposable {
   /** Always `mongodb`. */
   readonly kind = "mongodb";
-  readonly #client: MongoClient;
+  readonly #mongo: MongoConnection<RegisterDocument>;
   readonly #collection: Collection<RegisterDocument>;
-  readonly #secrets: string[];
-  #closed = false;
 
-  /** Wraps a connected client; prefer {@link openMongoRegisterStore}. */
-  constructor(
-    client: MongoClient,
-    collection: Collection<RegisterDocument>,
-    secrets: string[] = [],
-  ) {
-    this.#client = client;
-    this.#collection = collection;
-    this.#secrets = secrets;
+  /** Wraps a connected collection; made by {@link openMongoRegisterStore}. */
+  constructor(connection: MongoConnection<RegisterDocument>) {
+    this.#mongo = connection;
+    this.#collection = connection.collection;
   }
 
   /** The database's name. */
@@ -209,14 +187,12 @@ export class MongoRegisterStore implements RegisterStore, AsyncDisposable {
 
   ping(): Promise<void> {
     return this.#run(async () => {
-      await this.#client.db(this.#collection.dbName).command({ ping: 1 });
+      await this.#mongo.client.db(this.#collection.dbName).command({ ping: 1 });
     });
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#client.close();
+  close(): Promise<void> {
+    return this.#mongo.close();
   }
 
   /** Closes the store (`await using`). */
@@ -225,13 +201,8 @@ export class MongoRegisterStore implements RegisterStore, AsyncDisposable {
   }
 
   /** Runs `work`, turning a closed store or a driver error into an `unavailable` {@link AppError}. */
-  async #run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw mongoFailure(new Error("the store is closed"), this.#secrets);
-    try {
-      return await work();
-    } catch (error) {
-      throw mongoFailure(error, this.#secrets);
-    }
+  #run<T>(work: () => Promise<T>): Promise<T> {
+    return this.#mongo.run(work);
   }
 }
 
@@ -258,21 +229,4 @@ function toRegister(document: RegisterDocument): Register {
 /** The `$set` of an update: the given fields (undefined ones left out) and `updatedAt`. */
 function changeSet(changes: RegisterChanges, updatedAt: string): Partial<RegisterDocument> {
   return { ...definedChanges(changes), updatedAt };
-}
-
-/**
- * An `unavailable` error (`already_exists` and other {@link AppError}s are kept) saying what
- * failed, without credentials.
- */
-function mongoFailure(cause: unknown, secrets: readonly string[], context?: string): AppError {
-  if (cause instanceof AppError) return cause;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  const message = context ? `${context}: ${reason}` : reason;
-  return new AppError(
-    "unavailable",
-    `Register store (MongoDB) failed: ${redactSecrets(message, secrets)}`,
-    {
-      cause,
-    },
-  );
 }

@@ -16,11 +16,13 @@ import {
   type NotificationType,
   SystemRegisterSync,
 } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
+import { openSqliteSystemRegisterStore } from "../../hub/system_register/mod.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import { createClient, type GrpcChannel, toMetadata } from "../../shared/grpc/mod.ts";
 import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
 import { tempDir } from "../fixtures/wait.ts";
 import { collect, rejectsWithCode, startTestHub, type TestHub } from "./hub_fixture.ts";
+import { opensslMissing, selfSignedCertificate } from "../fixtures/tls.ts";
 
 const CONTRACT_SERVICES = [
   "sorcha.peer.v1.CentralNodeConnection",
@@ -141,6 +143,21 @@ Deno.test("health and reflection stay open when a NETWORK_TOKEN is required", as
   assert.deepEqual([...await healthCheck(raw)], [0x08, 0x01], "status SERVING");
   const listed = await listServices(raw, "v1");
   for (const name of CONTRACT_SERVICES) assert.ok(listed.includes(name), `${name} listed`);
+});
+
+Deno.test("health turns NOT_SERVING as soon as the register is found corrupt", async () => {
+  await using dir = await tempDir("hub-health-");
+  const store = openSqliteSystemRegisterStore(`${dir.path}/system-register.db`);
+  await using hub = await startTestHub({ dataDir: dir.path, store });
+  using raw = rawClient(hub.address);
+  assert.deepEqual([...await healthCheck(raw)], [0x08, 0x01], "SERVING while intact");
+
+  store.execForTest("UPDATE blueprints SET published_by = 'mallory' WHERE version = 1");
+  assert.equal((await hub.register.checkIntegrity()).ok, false);
+  assert.deepEqual([...await healthCheck(raw)], [0x08, 0x02], "NOT_SERVING at once");
+  for (const service of CONTRACT_SERVICES) {
+    assert.deepEqual([...await healthCheck(raw, service)], [0x08, 0x02], service);
+  }
 });
 
 Deno.test("grpc.health.v1.Health/Check answers SERVING for the server and each contract service", async () => {
@@ -417,17 +434,6 @@ Deno.test("with rateLimitPerSecond 0 there is no limit", async () => {
   assert.equal(hub.sessions.activeCount(), 1);
 });
 
-/** Whether `openssl` can be run (for the TLS test's certificate). */
-function opensslMissing(): string | undefined {
-  try {
-    const { success } = new Deno.Command("openssl", { args: ["version"], stdout: "null" })
-      .outputSync();
-    return success ? undefined : "`openssl version` failed";
-  } catch (error) {
-    return `openssl cannot be run (${error instanceof Error ? error.message : error})`;
-  }
-}
-
 const noOpenssl = opensslMissing();
 if (noOpenssl) console.warn(`Skipping the gRPC TLS test: ${noOpenssl}`);
 
@@ -439,32 +445,7 @@ Deno.test({
   ignore: noOpenssl !== undefined,
   async fn() {
     await using dir = await tempDir("hub-tls-");
-    const cert = `${dir.path}/cert.pem`;
-    const key = `${dir.path}/key.pem`;
-    const made = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.ok(made.success, new TextDecoder().decode(made.stderr));
+    const { cert, key } = await selfSignedCertificate(dir.path);
     const ca = await Deno.readFile(cert);
 
     await using hub = await startTestHub({

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Binary, MongoClient, MongoServerError } from "mongodb";
+import { Binary } from "mongodb";
 import { ManualClock } from "../../shared/clock.ts";
 import { AppError } from "../../shared/errors.ts";
 import {
@@ -20,28 +20,13 @@ import {
 } from "../../hub/system_register/mongo_store.ts";
 import { publication, systemRegisterContract } from "./system_register_contract.ts";
 
+import { dropCollection, TEST_DATABASE } from "../fixtures/mongo.ts";
 const MONGODB_URL = Deno.env.get("MONGODB_URL");
 const SKIPPED = "MONGODB_URL is not set";
-/** The database the tests use when the URL names none. */
-const TEST_DATABASE = "sorcha_test";
-/** MongoDB's error code of a missing collection (older servers fail `drop` with it). */
-const NAMESPACE_NOT_FOUND = 26;
 
 /** A test's name, saying why it is skipped when it is. */
 function named(title: string): string {
   return `mongodb system register: ${title}${MONGODB_URL ? "" : ` (skipped: ${SKIPPED})`}`;
-}
-
-/** Drops a test's collection with a client of its own (the stores may be closed already). */
-async function dropCollection(url: string, database: string, collection: string): Promise<void> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
-  try {
-    await client.db(database).collection(collection).drop();
-  } catch (error) {
-    if (!(error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND)) throw error;
-  } finally {
-    await client.close();
-  }
 }
 
 /** A new collection name for one test. */
@@ -64,7 +49,7 @@ async function openFreshStore(url: string): Promise<MongoSystemRegisterStore> {
       try {
         await close();
       } finally {
-        await dropCollection(url, store.databaseName, collection);
+        await dropCollection(url, { database: store.databaseName, collection });
       }
     },
   });
@@ -91,7 +76,7 @@ async function withSharedCollection(
     await fn([...stores], reopen);
   } finally {
     for (const store of stores) await store.close();
-    await dropCollection(url, stores[0]?.databaseName ?? TEST_DATABASE, collection);
+    await dropCollection(url, { database: stores[0]?.databaseName ?? TEST_DATABASE, collection });
   }
 }
 

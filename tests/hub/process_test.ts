@@ -16,6 +16,7 @@ import { freePort } from "../fixtures/ports.ts";
 import { type ServiceProcess, startService } from "../fixtures/service_process.ts";
 import { tempDir } from "../fixtures/wait.ts";
 import { collect } from "./hub_fixture.ts";
+import { opensslMissing, selfSignedCertificate } from "../fixtures/tls.ts";
 
 /** `deno task hub`'s arguments to `deno`, as deno.json defines them. */
 async function hubTaskArgs(): Promise<string[]> {
@@ -227,16 +228,6 @@ Deno.test("a hub given a TLS file it cannot read, or one that is not PEM, exits 
   );
 });
 
-function opensslMissing(): string | undefined {
-  try {
-    const { success } = new Deno.Command("openssl", { args: ["version"], stdout: "null" })
-      .outputSync();
-    return success ? undefined : "`openssl version` failed";
-  } catch (error) {
-    return `openssl cannot be run (${error instanceof Error ? error.message : error})`;
-  }
-}
-
 const noOpenssl = opensslMissing();
 if (noOpenssl) console.warn(`Skipping the hub process TLS test: ${noOpenssl}`);
 
@@ -247,18 +238,7 @@ Deno.test({
   ignore: noOpenssl !== undefined,
   async fn() {
     await using dataDir = await tempDir("hub-data-");
-    const cert = `${dataDir.path}/cert.pem`;
-    const key = `${dataDir.path}/key.pem`;
-    const made = await new Deno.Command("openssl", {
-      args: [
-        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"],
-        ...["-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"],
-        ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-      ],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    assert.ok(made.success, new TextDecoder().decode(made.stderr));
+    const { cert, key } = await selfSignedCertificate(dataDir.path);
 
     await using hub = await startHubProcess({
       DATA_DIR: dataDir.path,

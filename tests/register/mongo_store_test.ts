@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { MongoClient, MongoServerError } from "mongodb";
 import { AppError } from "../../shared/errors.ts";
 import { openRegisterStore } from "../../register/store/mod.ts";
 import {
@@ -9,24 +8,9 @@ import {
 } from "../../register/store/mongo_store.ts";
 import { registerStoreContract, type RegisterStoreFixture } from "./store_contract.ts";
 
+import { dropCollection, TEST_DATABASE } from "../fixtures/mongo.ts";
 const MONGODB_URL = Deno.env.get("MONGODB_URL");
 const SKIPPED = "MONGODB_URL is not set";
-/** The database the tests use when the URL names none. */
-const TEST_DATABASE = "sorcha_test";
-/** MongoDB's error code of a missing collection (older servers fail `drop` with it). */
-const NAMESPACE_NOT_FOUND = 26;
-
-/** Drops a test's collection with a client of its own (the store may be closed already). */
-async function dropCollection(url: string, database: string, collection: string): Promise<void> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
-  try {
-    await client.db(database).collection(collection).drop();
-  } catch (error) {
-    if (!(error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND)) throw error;
-  } finally {
-    await client.close();
-  }
-}
 
 /** A store on a new, empty collection, dropped when the fixture is disposed. */
 async function openFreshStore(url: string): Promise<RegisterStoreFixture> {
@@ -38,7 +22,7 @@ async function openFreshStore(url: string): Promise<RegisterStoreFixture> {
       try {
         await store.close();
       } finally {
-        await dropCollection(url, database, collection);
+        await dropCollection(url, { database, collection });
       }
     },
   });
