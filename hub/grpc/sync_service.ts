@@ -9,12 +9,13 @@
  */
 import type { MessageShape } from "@bufbuild/protobuf";
 import {
+  type BlueprintNotificationSchema,
   CheckpointStatus,
   type SyncRequestSchema,
   type SystemRegisterSync,
 } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
 import { AppError } from "../../shared/errors.ts";
-import type { CallContext, ServiceImplementation } from "../../shared/grpc/mod.ts";
+import { type CallContext, pushed, type ServiceImplementation } from "../../shared/grpc/mod.ts";
 import { NO_FILTERS } from "../notifications/filters.ts";
 import type { HubContext } from "./context.ts";
 import { entryBytes, notificationBytes } from "./encoding.ts";
@@ -94,7 +95,7 @@ export function syncService(hub: HubContext): ServiceImplementation<typeof Syste
       return syncStream(hub, request, { kind: "incremental", context });
     },
 
-    async *subscribeToPushNotifications(request, context) {
+    subscribeToPushNotifications(request, context) {
       const action = actionFor("subscribe", request);
       const input = parseRequest(subscriptionRequest, request, action);
       hub.rateLimiter.take(input.peerId, action);
@@ -115,9 +116,18 @@ export function syncService(hub: HubContext): ServiceImplementation<typeof Syste
           metadata: input.filters.metadataFilters,
         }
         : NO_FILTERS;
-      // The first frame is a keep-alive: once it arrives, the subscription is in place.
-      const frames = notifications.subscribe(input.peerId, { filters, signal: context.signal });
-      for await (const frame of frames) yield notificationBytes(frame, hub.clock.now());
+      // Frames are written as they are published (no task per subscriber); the first frame is
+      // a keep-alive: once it arrives, the subscription is in place.
+      return pushed<typeof BlueprintNotificationSchema>((responses) =>
+        notifications.attach(input.peerId, {
+          filters,
+          signal: context.signal,
+          sink: {
+            send: (frame) => responses.send(notificationBytes(frame, hub.clock.now())),
+            whenReady: (resume) => responses.whenReady(resume),
+          },
+        })
+      );
     },
 
     async getSyncCheckpoint(request) {

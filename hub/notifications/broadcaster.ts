@@ -1,29 +1,49 @@
 /**
  * Fan-out of publications to subscribers. Publishing never waits on a
- * subscriber: each has its own bounded queue, filled synchronously and read
- * by its stream at the pace its client takes messages. A subscriber whose
- * queue is full (its client stopped reading, or reads too slowly) is
- * dropped, and its stream ends with an error saying so; the others are not
- * delayed. A subscription's first frame is a keep-alive (meaning
- * "subscribed"), and while a subscriber has nothing to read for
- * `keepAliveMs`, it gets another; each carries the register's current version.
+ * subscriber: it hands each accepting subscriber its frame at once, in the
+ * same turn (no task or promise per subscriber), through the subscriber's
+ * {@link FrameSink}. A sink that says its client is not keeping up pauses its
+ * subscriber: frames then wait in the subscriber's bounded queue until the
+ * sink is ready again. A subscriber whose queue is full (its client stopped
+ * reading, or reads too slowly) is dropped, and its subscription ends with an
+ * error saying so; the others are not delayed.
+ *
+ * A subscription's first frame is a keep-alive (meaning "subscribed"), and
+ * whenever a subscriber has been sent nothing for `keepAliveMs`, it gets
+ * another; each carries the register's current version. Keep-alives cost one
+ * timer per subscriber per `keepAliveMs`, however many notifications flow.
  *
  * @module
  */
+import type { Clock } from "../../shared/clock.ts";
 import { AppError } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import type { BlueprintEvent } from "./events.ts";
 import { compileFilters, type EventFilter, type NotificationFilters } from "./filters.ts";
 
-/** What a subscription yields. */
+/** What a subscription is sent. */
 export type Frame =
   | { kind: "event"; event: BlueprintEvent; sequence: number }
   | { kind: "keepalive"; version: number };
+
+/** Where a subscriber's frames go (its stream). */
+export interface FrameSink {
+  /**
+   * Sends `frame` now. Returns false when the client is not keeping up: the
+   * broadcaster then sends nothing more until the callback given to
+   * {@link FrameSink.whenReady} is called.
+   */
+  send(frame: Frame): boolean;
+  /** Calls `resume` (never synchronously) once the client can take frames again. */
+  whenReady(resume: () => void): void;
+}
 
 /** Options of {@link NotificationBroadcaster}. */
 export interface BroadcasterOptions {
   /** Waits between keep-alives. */
   scheduler: Scheduler;
+  /** Tells how long a subscriber has been idle. */
+  clock: Clock;
   /** Idle time before a keep-alive frame, in ms. */
   keepAliveMs: number;
   /** The register's current version (for keep-alives). */
@@ -34,10 +54,12 @@ export interface BroadcasterOptions {
   maxSubscribers?: number;
 }
 
-/** Options of {@link NotificationBroadcaster.subscribe}. */
-export interface SubscribeOptions {
+/** Options of {@link NotificationBroadcaster.attach}. */
+export interface AttachOptions {
   /** What it wants. */
   filters: NotificationFilters;
+  /** Where its frames go. */
+  sink: FrameSink;
   /** Ends the subscription (the client went away). */
   signal: AbortSignal;
 }
@@ -45,10 +67,18 @@ export interface SubscribeOptions {
 interface Subscriber {
   readonly peerId: string;
   readonly accepts: EventFilter;
-  readonly queue: BlueprintEvent[];
+  readonly sink: FrameSink;
+  /** Frames waiting for the sink to be ready. */
+  readonly queue: Frame[];
+  /** The sink said its client is not keeping up. */
+  paused: boolean;
   sequence: number;
+  /** When the last frame was sent (clock time). */
+  lastSentAt: number;
+  /** Set when the subscription is to end with an error once its queue is sent. */
   failure: AppError | undefined;
-  wake: (() => void) | undefined;
+  /** Ends the subscription: without an error when the client left. */
+  finish(error?: AppError): void;
 }
 
 /** Broadcasts publications to filtered, independent subscriber streams. */
@@ -79,103 +109,144 @@ export class NotificationBroadcaster {
     return n;
   }
 
-  /** Queues `event` for every subscriber whose filters accept it; returns how many. */
+  /**
+   * Sends `event` to every subscriber whose filters accept it (or queues it
+   * for those whose client is not keeping up); returns how many.
+   */
   publish(event: BlueprintEvent): number {
-    let queued = 0;
+    let delivered = 0;
     for (const subscriber of this.#subscribers) {
       if (subscriber.failure || !subscriber.accepts(event)) continue;
-      if (subscriber.queue.length >= this.#options.queueLimit) {
+      if (subscriber.paused && subscriber.queue.length >= this.#options.queueLimit) {
         this.#drop(subscriber);
         continue;
       }
-      subscriber.queue.push(event);
-      queued++;
-      subscriber.wake?.();
+      this.#deliver(subscriber, { kind: "event", event, sequence: ++subscriber.sequence });
+      delivered++;
     }
-    return queued;
+    return delivered;
   }
 
   /**
-   * A subscription for `peerId`: yields a keep-alive at once (it is in
-   * place), then matching events in order (numbered from 1) and keep-alives
-   * while idle, until `signal` aborts (it then just ends) or the subscriber
-   * is dropped (it then throws resource_exhausted). Subscribed from this
-   * call on: events published before the first read are queued.
+   * Subscribes `peerId`: sends a keep-alive at once (it is in place), then
+   * matching events in order (numbered from 1) and keep-alives while idle.
+   * The promise resolves once `signal` aborts (the client left), and rejects
+   * with the error that ended the subscription otherwise: resource_exhausted
+   * when dropped for falling behind, or the error given to
+   * {@link NotificationBroadcaster.closeAll}. Refused with resource_exhausted
+   * (thrown) when the hub serves its maximum of subscriptions.
    */
-  subscribe(peerId: string, options: SubscribeOptions): AsyncIterable<Frame> {
-    if (this.#subscribers.size >= this.#options.maxSubscribers) {
+  attach(peerId: string, options: AttachOptions): Promise<void> {
+    const { maxSubscribers } = this.#options;
+    if (this.#subscribers.size >= maxSubscribers) {
       throw new AppError(
         "resource_exhausted",
-        `Cannot subscribe peer "${peerId}": the hub already serves ${this.#options.maxSubscribers} subscriptions`,
+        `Cannot subscribe peer "${peerId}": the hub already serves ${maxSubscribers} subscriptions`,
       );
     }
+    const { signal, sink } = options;
+    const stopKeepAlives = new AbortController();
+    let settle!: { resolve: () => void; reject: (error: AppError) => void };
+    const ended = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const onAbort = () => subscriber.finish();
     const subscriber: Subscriber = {
       peerId,
       accepts: compileFilters(options.filters),
+      sink,
       queue: [],
+      paused: false,
       sequence: 0,
+      lastSentAt: this.#options.clock.now(),
       failure: undefined,
-      wake: undefined,
+      finish: (error) => {
+        if (stopKeepAlives.signal.aborted) return;
+        stopKeepAlives.abort();
+        signal.removeEventListener("abort", onAbort);
+        this.#subscribers.delete(subscriber);
+        subscriber.queue.length = 0;
+        if (error) settle.reject(error);
+        else settle.resolve();
+      },
     };
-    // Registered now, not at the first read, so nothing published after subscribing is missed.
+    if (signal.aborted) {
+      subscriber.finish();
+      return ended;
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
     this.#subscribers.add(subscriber);
-    return this.#frames(subscriber, options.signal);
+    this.#deliver(subscriber, this.#keepAlive());
+    void this.#keepAlives(subscriber, stopKeepAlives.signal);
+    return ended;
   }
 
   /**
    * Ends every subscription with `error` (a string: unavailable with that
-   * message, as at shutdown), after the notifications already queued.
+   * message, as at shutdown), once the notifications already queued for it
+   * are sent.
    */
   closeAll(error: string | AppError): void {
     const failure = typeof error === "string" ? new AppError("unavailable", error) : error;
     for (const subscriber of this.#subscribers) {
       subscriber.failure = failure;
-      subscriber.wake?.();
+      if (!subscriber.paused) subscriber.finish(failure);
     }
     this.#subscribers.clear();
   }
 
-  async *#frames(subscriber: Subscriber, signal: AbortSignal): AsyncGenerator<Frame> {
-    const { scheduler, keepAliveMs, currentVersion } = this.#options;
-    const onAbort = () => subscriber.wake?.();
-    signal.addEventListener("abort", onAbort);
-    try {
-      // Yielded from here, not by the caller before it starts reading the frames: a caller
-      // closed at its first frame then still closes this generator, which forgets the subscriber.
-      if (!signal.aborted) yield { kind: "keepalive", version: currentVersion() };
-      while (!signal.aborted) {
-        const event = subscriber.queue.shift();
-        if (event) {
-          yield { kind: "event", event, sequence: ++subscriber.sequence };
-          continue;
-        }
-        if (subscriber.failure) throw subscriber.failure;
-        const idle = new AbortController();
-        const woken = new Promise<boolean>((resolve) => {
-          subscriber.wake = () => resolve(true);
-        });
-        const timedOut = scheduler.sleep(keepAliveMs, idle.signal).then(() => false);
-        const wasWoken = await Promise.race([woken, timedOut]);
-        idle.abort();
-        subscriber.wake = undefined;
-        if (!wasWoken && !signal.aborted && subscriber.queue.length === 0 && !subscriber.failure) {
-          yield { kind: "keepalive", version: currentVersion() };
-        }
+  #keepAlive(): Frame {
+    return { kind: "keepalive", version: this.#options.currentVersion() };
+  }
+
+  /** Sends `frame` now, or queues it while the sink is not ready. */
+  #deliver(subscriber: Subscriber, frame: Frame): void {
+    if (subscriber.paused) {
+      subscriber.queue.push(frame);
+      return;
+    }
+    this.#send(subscriber, frame);
+  }
+
+  #send(subscriber: Subscriber, frame: Frame): void {
+    subscriber.lastSentAt = this.#options.clock.now();
+    if (!subscriber.sink.send(frame)) {
+      subscriber.paused = true;
+      subscriber.sink.whenReady(() => this.#resume(subscriber));
+    }
+  }
+
+  /** The sink is ready again: sends what queued, while it stays ready. */
+  #resume(subscriber: Subscriber): void {
+    subscriber.paused = false;
+    while (!subscriber.paused) {
+      const frame = subscriber.queue.shift();
+      if (frame === undefined) break;
+      this.#send(subscriber, frame);
+    }
+    if (!subscriber.paused && subscriber.failure) subscriber.finish(subscriber.failure);
+  }
+
+  /** Sends a keep-alive whenever `subscriber` has been sent nothing for `keepAliveMs`. */
+  async #keepAlives(subscriber: Subscriber, signal: AbortSignal): Promise<void> {
+    const { scheduler, clock, keepAliveMs } = this.#options;
+    while (!signal.aborted) {
+      const idleFor = clock.now() - subscriber.lastSentAt;
+      if (idleFor < keepAliveMs) {
+        await scheduler.sleep(keepAliveMs - idleFor, signal);
+        continue;
       }
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-      this.#subscribers.delete(subscriber);
+      // A paused subscriber has frames waiting already; it gets no keep-alive on top.
+      if (subscriber.paused) await scheduler.sleep(keepAliveMs, signal);
+      else this.#send(subscriber, this.#keepAlive());
     }
   }
 
   #drop(subscriber: Subscriber): void {
     this.#dropped++;
-    subscriber.queue.length = 0;
-    subscriber.failure = new AppError(
-      "resource_exhausted",
-      `Subscription of peer "${subscriber.peerId}" dropped: it fell ${this.#options.queueLimit} notifications behind (its client is not reading)`,
+    subscriber.finish(
+      new AppError(
+        "resource_exhausted",
+        `Subscription of peer "${subscriber.peerId}" dropped: it fell ${this.#options.queueLimit} notifications behind (its client is not reading)`,
+      ),
     );
-    this.#subscribers.delete(subscriber);
-    subscriber.wake?.();
   }
 }

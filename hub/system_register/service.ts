@@ -108,6 +108,7 @@ export class SystemRegister {
     });
     this.notifications = new NotificationBroadcaster({
       scheduler: init.options.scheduler,
+      clock: init.options.clock,
       keepAliveMs: init.options.keepAliveMs,
       currentVersion: () => this.version,
       ...(init.options.subscriberQueueLimit

@@ -141,33 +141,33 @@ function unary(channel: GrpcChannel, method: DescMethod) {
 
 function serverStreaming(channel: GrpcChannel, method: DescMethod) {
   const path = methodPath(method);
-  return async function* (
+  return (
     request: MessageInitShape<DescMessage>,
     options: GrpcCallOptions = {},
-  ): AsyncGenerator<Message, void, undefined> {
-    const { signal } = options;
-    signal?.throwIfAborted();
-    const call: ClientReadableStream<Message> = channel.client.makeServerStreamRequest(
-      path,
-      serializer(method.input),
-      deserializer(method.output),
-      create(method.input, request),
-      channel.metadata(options.metadata),
-      callOptions(options.timeoutMs),
-    );
-    call.on("error", () => {}); // read by readMessages; without a listener, an error would be thrown
-    const release = onAbort(signal, () => call.cancel());
-    let complete = false;
-    try {
-      for await (const message of readMessages<Message>(call)) yield message;
-      complete = true;
-    } catch (error) {
-      throw failure(error, { path, signal });
-    } finally {
-      release();
-      if (!complete) call.cancel();
-    }
-  };
+  ): AsyncIterable<Message> => ({
+    // The call starts when the iteration does, as a generator's would.
+    [Symbol.asyncIterator](): AsyncIterator<Message> {
+      const { signal } = options;
+      signal?.throwIfAborted();
+      const call: ClientReadableStream<Message> = channel.client.makeServerStreamRequest(
+        path,
+        serializer(method.input),
+        deserializer(method.output),
+        create(method.input, request),
+        channel.metadata(options.metadata),
+        callOptions(options.timeoutMs),
+      );
+      call.on("error", () => {}); // read by readMessages; without a listener, an error would be thrown
+      const release = onAbort(signal, () => call.cancel());
+      return readMessages<Message>(call, {
+        mapError: (error) => failure(error, { path, signal }),
+        onFinish(complete) {
+          release();
+          if (!complete) call.cancel();
+        },
+      });
+    },
+  });
 }
 
 function bidiStreaming(channel: GrpcChannel, method: DescMethod) {

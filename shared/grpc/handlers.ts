@@ -84,11 +84,56 @@ export function encoded<O extends DescMessage>(_schema: O, bytes: Uint8Array): E
 /** A response of a streaming handler: the message, or its encoding. */
 export type StreamedResponse<O extends DescMessage> = MessageInitShape<O> | Encoded<O>;
 
-/** Answers one request with a stream of responses (an async generator, typically). */
+/**
+ * Answers one request with a stream of responses: an async generator,
+ * typically, or {@link pushed} responses (sent as they happen, from
+ * callbacks, as a fan-out sends them).
+ */
 export type ServerStreamingHandler<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
   context: CallContext,
-) => AsyncIterable<StreamedResponse<O>>;
+) => AsyncIterable<StreamedResponse<O>> | PushedResponses<O>;
+
+/** Where {@link pushed} responses go: the call's stream. */
+export interface ResponseSink<O extends DescMessage> {
+  /**
+   * Sends one response now. Returns false when the client is not keeping up
+   * (the response is still sent, after the others): send no more until the
+   * callback given to {@link ResponseSink.whenReady} is called.
+   */
+  send(response: StreamedResponse<O>): boolean;
+  /** Calls `ready` (never synchronously) once the client can take responses again. */
+  whenReady(ready: () => void): void;
+}
+
+declare const pushedSchema: unique symbol;
+
+/** A server stream's responses sent through a {@link ResponseSink}; see {@link pushed}. */
+export interface PushedResponses<O extends DescMessage> {
+  /** Sends the responses; the stream ends when the promise settles (with its error, if any). */
+  readonly push: (sink: ResponseSink<O>) => Promise<void>;
+  readonly [pushedSchema]?: O;
+}
+
+/**
+ * Responses of a server-streaming handler that are sent as they happen
+ * rather than pulled one by one: `push` is given the call's sink and sends
+ * through it, synchronously, from any callback (with no task or promise per
+ * response, which is what a fan-out to many streams needs). The call ends OK
+ * once the promise `push` returns resolves, and with its error when it
+ * rejects; when the client goes away, `context.signal` aborts and `push`
+ * should settle.
+ */
+export function pushed<O extends DescMessage>(
+  push: (sink: ResponseSink<O>) => Promise<void>,
+): PushedResponses<O> {
+  return { push };
+}
+
+function isPushed(value: unknown): value is PushedResponses<DescMessage> {
+  return typeof value === "object" && value !== null && "push" in value &&
+    typeof value.push === "function";
+}
 
 /** Answers a stream of requests with a stream of responses. */
 export type BidiStreamingHandler<I extends DescMessage, O extends DescMessage> = (
@@ -195,6 +240,42 @@ async function writeAll(
   if (!signal.aborted) call.end();
 }
 
+/**
+ * Runs pushed responses over the call's stream, then ends the call. The sink
+ * writes each response at once; `whenReady` waits for the stream to drain.
+ */
+async function pushAll(
+  call: StreamingCall,
+  responses: PushedResponses<DescMessage>,
+  options: { output: DescMessage; signal: AbortSignal },
+): Promise<void> {
+  const { output, signal } = options;
+  const writable: Writable = call;
+  const waiting: (() => void)[] = [];
+  const ready = () => {
+    for (const callback of waiting.splice(0)) callback();
+  };
+  writable.on("drain", ready);
+  try {
+    await responses.push({
+      send(response) {
+        if (signal.aborted || writable.destroyed || writable.writableEnded) return false;
+        const bytes = response instanceof Uint8Array
+          ? response
+          : toBinary(output, create(output, response));
+        return writable.write(bytes);
+      },
+      whenReady(callback) {
+        if (writable.writableNeedDrain) waiting.push(callback);
+        else queueMicrotask(callback);
+      },
+    });
+  } finally {
+    writable.off("drain", ready);
+  }
+  if (!signal.aborted && !writable.destroyed && !writable.writableEnded) call.end();
+}
+
 function unaryCall(
   method: DescMethod,
   handler: AnyHandler,
@@ -230,12 +311,13 @@ function streamingCall(
       });
     Promise.resolve()
       .then(() => options.guard?.(context))
-      .then(() =>
-        writeAll(call, handler(input, context) as AsyncIterable<StreamedResponse<DescMessage>>, {
-          output: method.output,
-          signal: context.signal,
-        })
-      )
+      .then(() => {
+        const responses = handler(input, context);
+        const options = { output: method.output, signal: context.signal };
+        return isPushed(responses)
+          ? pushAll(call, responses, options)
+          : writeAll(call, responses as AsyncIterable<StreamedResponse<DescMessage>>, options);
+      })
       .catch((error: unknown) => {
         logUnexpected(error, { method, logger: options.logger });
         // grpc-js ends the call with this status once the responses written are flushed.

@@ -8,54 +8,149 @@
  */
 import type { Readable, Writable } from "node:stream";
 
+/** Messages a reader takes from its stream ahead of being asked for them. */
+export const READ_AHEAD_MESSAGES = 32;
+
+/** Options of {@link readMessages}. */
+export interface ReadMessagesOptions {
+  /** Ends the reading early, quietly. */
+  signal?: AbortSignal | undefined;
+  /** What a stream error is thrown as (default: as it is). */
+  mapError?: ((error: unknown) => unknown) | undefined;
+  /** Called once when the reading ends: `complete` when the stream's end was reached. */
+  onFinish?: ((complete: boolean) => void) | undefined;
+}
+
 /**
- * The messages of `stream`, in order, read only as fast as they are asked for.
- * Ends after the stream's last message; throws the stream's `error` after
- * the messages that came before it. Ends early, quietly, when `options.signal`
- * aborts. The stream is never destroyed, so a duplex stream can keep writing
- * after its reader stopped.
+ * The messages of `stream`, in order, read only a little ahead of being
+ * asked for ({@link READ_AHEAD_MESSAGES}: the stream is paused beyond, so
+ * grpc-js reads no further frames and HTTP/2 flow control holds the sender
+ * back). Ends after the stream's last message; throws the stream's `error`
+ * after the messages that came before it. Ends early, quietly, when
+ * `options.signal` aborts. The stream is never destroyed, so a duplex stream
+ * can keep writing after its reader stopped.
+ *
+ * An iterator object rather than a generator: a message already read is
+ * handed over without a turn of generator machinery (thousands per sync).
  */
-export async function* readMessages<T>(
+export function readMessages<T>(
   stream: Readable,
-  options: { signal?: AbortSignal | undefined } = {},
-): AsyncGenerator<T, void, undefined> {
-  const { signal } = options;
-  let wake: (() => void) | undefined;
-  let ended = false;
-  let failure: { error: unknown } | undefined;
-  const notify = () => {
-    const resolve = wake;
-    wake = undefined;
-    resolve?.();
-  };
-  const onEnd = () => {
-    ended = true;
-    notify();
-  };
-  const onError = (error: unknown) => {
-    failure ??= { error };
-    notify();
-  };
-  stream.on("readable", notify);
-  stream.on("end", onEnd);
-  stream.on("error", onError);
-  signal?.addEventListener("abort", notify);
-  try {
-    while (true) {
-      const message: unknown = stream.read();
-      if (message !== null) {
-        yield message as T;
-        continue;
-      }
-      if (failure) throw failure.error;
-      if (ended || stream.readableEnded || signal?.aborted) return;
-      await new Promise<void>((resolve) => (wake = resolve));
+  options: ReadMessagesOptions = {},
+): AsyncIterableIterator<T> {
+  return new MessageReader<T>(stream, options);
+}
+
+class MessageReader<T> implements AsyncIterableIterator<T> {
+  readonly #stream: Readable;
+  readonly #options: ReadMessagesOptions;
+  #buffer: T[] = [];
+  #head = 0;
+  #paused = false;
+  #ended = false;
+  #finished = false;
+  #failure: { error: unknown } | undefined;
+  #waiting:
+    | { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void }
+    | undefined;
+
+  constructor(stream: Readable, options: ReadMessagesOptions) {
+    this.#stream = stream;
+    this.#options = options;
+    stream.on("data", this.#onData);
+    stream.on("end", this.#onEnd);
+    stream.on("error", this.#onError);
+    options.signal?.addEventListener("abort", this.#onAbort);
+    if (options.signal?.aborted) this.#onAbort();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#head < this.#buffer.length) {
+      const value = this.#take();
+      return Promise.resolve({ value, done: false });
     }
-  } finally {
-    stream.off("readable", notify);
-    stream.off("end", onEnd);
-    stream.off("error", onError);
-    signal?.removeEventListener("abort", notify);
+    if (this.#finished) return Promise.resolve({ value: undefined, done: true });
+    if (this.#failure) {
+      const { error } = this.#failure;
+      this.#finish(false);
+      return Promise.reject(this.#options.mapError ? this.#options.mapError(error) : error);
+    }
+    if (this.#ended) {
+      this.#finish(true);
+      return Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.#finish(this.#ended && this.#head >= this.#buffer.length);
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  #take(): T {
+    const value = this.#buffer[this.#head]!;
+    this.#buffer[this.#head++] = undefined as T;
+    if (this.#head === this.#buffer.length) {
+      this.#buffer = [];
+      this.#head = 0;
+      if (this.#paused && !this.#finished) {
+        this.#paused = false;
+        this.#stream.resume();
+      }
+    }
+    return value;
+  }
+
+  /** Hands the waiting reader what it waits for, if anything is there. */
+  #settle(): void {
+    const waiting = this.#waiting;
+    if (waiting === undefined) return;
+    this.#waiting = undefined;
+    this.next().then(waiting.resolve, waiting.reject);
+  }
+
+  #onData = (message: T): void => {
+    if (this.#finished) return;
+    this.#buffer.push(message);
+    if (this.#buffer.length - this.#head >= READ_AHEAD_MESSAGES && !this.#paused) {
+      this.#paused = true;
+      this.#stream.pause();
+    }
+    this.#settle();
+  };
+
+  #onEnd = (): void => {
+    this.#ended = true;
+    this.#settle();
+  };
+
+  #onError = (error: unknown): void => {
+    this.#failure ??= { error };
+    this.#settle();
+  };
+
+  #onAbort = (): void => {
+    this.#finish(false);
+    this.#buffer = [];
+    this.#head = 0;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.resolve({ value: undefined, done: true });
+  };
+
+  #finish(complete: boolean): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#stream.off("data", this.#onData);
+    this.#stream.off("end", this.#onEnd);
+    this.#stream.off("error", this.#onError);
+    this.#options.signal?.removeEventListener("abort", this.#onAbort);
+    // Without a "data" listener a flowing stream would drop what comes next: keep it for others.
+    if (!complete) this.#stream.pause();
+    this.#options.onFinish?.(complete);
   }
 }
 

@@ -1,22 +1,32 @@
 /**
- * The notification broadcaster on its own: the first frame, forgetting
- * subscribers however their stream ends, ending every subscription with a
- * given error.
+ * The notification broadcaster on its own: the first frame, frames sent at
+ * once or queued while a client is not keeping up, dropping a subscriber
+ * that falls too far behind, keep-alives only while idle, forgetting
+ * subscribers however they end, ending every subscription with a given error.
  */
 import assert from "node:assert/strict";
-import { NotificationBroadcaster } from "../../hub/notifications/broadcaster.ts";
+import {
+  type Frame,
+  type FrameSink,
+  NotificationBroadcaster,
+} from "../../hub/notifications/broadcaster.ts";
 import type { BlueprintEvent } from "../../hub/notifications/events.ts";
 import { NO_FILTERS } from "../../hub/notifications/filters.ts";
+import { ManualClock } from "../../shared/clock.ts";
 import { AppError } from "../../shared/errors.ts";
 import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
 
-function broadcaster(version = 7, queueLimit = 4) {
-  return new NotificationBroadcaster({
-    scheduler: new FakeScheduler(),
+function broadcaster(options: { version?: number; queueLimit?: number } = {}) {
+  const clock = new ManualClock();
+  const scheduler = new FakeScheduler(clock);
+  const notifications = new NotificationBroadcaster({
+    scheduler,
+    clock,
     keepAliveMs: 1000,
-    currentVersion: () => version,
-    queueLimit,
+    currentVersion: () => options.version ?? 7,
+    queueLimit: options.queueLimit ?? 4,
   });
+  return { notifications, scheduler, clock };
 }
 
 function event(version: number): BlueprintEvent {
@@ -37,48 +47,162 @@ function event(version: number): BlueprintEvent {
   };
 }
 
+/** A sink recording what it is sent; `ready = false` makes it refuse more until `catchUp()`. */
+class RecordingSink implements FrameSink {
+  readonly frames: Frame[] = [];
+  ready = true;
+  #resume: (() => void) | undefined;
+
+  send(frame: Frame): boolean {
+    this.frames.push(frame);
+    return this.ready;
+  }
+
+  whenReady(resume: () => void): void {
+    this.#resume = resume;
+  }
+
+  /** The client caught up: the broadcaster may send again. */
+  catchUp(): void {
+    this.ready = true;
+    const resume = this.#resume;
+    this.#resume = undefined;
+    resume?.();
+  }
+
+  get events(): number[] {
+    return this.frames.flatMap((f) => f.kind === "event" ? [f.event.entry.version] : []);
+  }
+}
+
 Deno.test("a subscription starts with a keep-alive of the current version, then its events", async () => {
-  const notifications = broadcaster(7);
+  const { notifications } = broadcaster({ version: 7 });
   const controller = new AbortController();
-  const frames = notifications.subscribe("peer-1", {
+  const sink = new RecordingSink();
+  const ended = notifications.attach("peer-1", {
     filters: NO_FILTERS,
+    sink,
     signal: controller.signal,
-  })[Symbol.asyncIterator]();
-  notifications.publish(event(8)); // queued before the first read
-  assert.deepEqual((await frames.next()).value, { kind: "keepalive", version: 7 });
-  const next = (await frames.next()).value;
-  assert.equal(next?.kind === "event" && next.sequence, 1);
+  });
+  assert.deepEqual(sink.frames, [{ kind: "keepalive", version: 7 }]);
+  assert.equal(notifications.publish(event(8)), 1);
+  assert.deepEqual(sink.frames[1], { kind: "event", event: event(8), sequence: 1 });
   controller.abort();
-  assert.equal((await frames.next()).done, true);
+  await ended;
   assert.equal(notifications.size, 0);
+  assert.equal(notifications.publish(event(9)), 0);
 });
 
-Deno.test("a subscription closed at its first frame is forgotten", async () => {
-  const notifications = broadcaster();
-  const frames = notifications.subscribe("peer-1", {
+Deno.test("frames for a client that is not keeping up wait, in order, until it is ready", async () => {
+  const { notifications } = broadcaster();
+  const controller = new AbortController();
+  const slow = new RecordingSink();
+  const other = new RecordingSink();
+  const ended = [slow, other].map((sink) =>
+    notifications.attach(`peer-${notifications.size}`, {
+      filters: NO_FILTERS,
+      sink,
+      signal: controller.signal,
+    })
+  );
+  slow.ready = false;
+  notifications.publish(event(2)); // sent, and the sink says it is full
+  notifications.publish(event(3));
+  notifications.publish(event(4));
+  assert.deepEqual(slow.events, [2]);
+  assert.deepEqual(other.events, [2, 3, 4], "the others are not delayed");
+  slow.catchUp();
+  assert.deepEqual(slow.events, [2, 3, 4]);
+  assert.deepEqual(
+    slow.frames.flatMap((f) => f.kind === "event" ? [f.sequence] : []),
+    [1, 2, 3],
+  );
+  controller.abort();
+  await Promise.all(ended);
+});
+
+Deno.test("a subscriber that falls queueLimit notifications behind is dropped with resource_exhausted", async () => {
+  const { notifications } = broadcaster({ queueLimit: 2 });
+  const controller = new AbortController();
+  const stalled = new RecordingSink();
+  const healthy = new RecordingSink();
+  const stalledEnded = notifications.attach("stalled", {
     filters: NO_FILTERS,
-    signal: new AbortController().signal,
+    sink: stalled,
+    signal: controller.signal,
   });
-  assert.equal(notifications.size, 1);
-  for await (const frame of frames) {
-    assert.equal(frame.kind, "keepalive");
-    break;
-  }
+  const healthyEnded = notifications.attach("healthy", {
+    filters: NO_FILTERS,
+    sink: healthy,
+    signal: controller.signal,
+  });
+  stalled.ready = false;
+  for (let version = 2; version <= 5; version++) notifications.publish(event(version));
+  await assert.rejects(stalledEnded, (error: unknown) => {
+    assert.ok(error instanceof AppError);
+    assert.equal(error.code, "resource_exhausted");
+    assert.match(error.message, /peer "stalled" dropped: it fell 2 notifications behind/);
+    return true;
+  });
+  assert.equal(notifications.dropped, 1);
+  assert.equal(notifications.countFor("stalled"), 0);
+  assert.deepEqual(healthy.events, [2, 3, 4, 5]);
+  controller.abort();
+  await healthyEnded;
+});
+
+Deno.test("keep-alives are sent only after keepAliveMs without any frame", async () => {
+  const { notifications, scheduler } = broadcaster({ version: 3 });
+  const controller = new AbortController();
+  const sink = new RecordingSink();
+  const ended = notifications.attach("peer-1", {
+    filters: NO_FILTERS,
+    sink,
+    signal: controller.signal,
+  });
+  let idle = await scheduler.nextSleep();
+  assert.equal(idle.ms, 1000);
+  idle.release(); // 1000 ms without a frame
+  await scheduler.nextSleep();
+  assert.deepEqual(sink.frames.map((f) => f.kind), ["keepalive", "keepalive"]);
+
+  idle = await scheduler.nextSleep();
+  idle.release();
+  notifications.publish(event(4)); // a frame at the very moment the wait ends
+  idle = await scheduler.nextSleep();
+  assert.equal(idle.ms, 1000, "the idle time starts again from the event");
+  assert.deepEqual(sink.frames.map((f) => f.kind), ["keepalive", "keepalive", "event"]);
+  controller.abort();
+  await ended;
+  assert.equal(scheduler.pending.length, 0, "no keep-alive timer is left behind");
+});
+
+Deno.test("a subscription whose signal is already aborted is not registered", async () => {
+  const { notifications } = broadcaster();
+  const controller = new AbortController();
+  controller.abort();
+  const sink = new RecordingSink();
+  await notifications.attach("peer-1", { filters: NO_FILTERS, sink, signal: controller.signal });
   assert.equal(notifications.size, 0);
-  assert.equal(notifications.countFor("peer-1"), 0);
+  assert.deepEqual(sink.frames, []);
 });
 
 Deno.test("closeAll ends every subscription with the error given, after what was queued", async () => {
-  const notifications = broadcaster();
-  const frames = notifications.subscribe("peer-1", {
+  const { notifications } = broadcaster();
+  const controller = new AbortController();
+  const sink = new RecordingSink();
+  const ended = notifications.attach("peer-1", {
     filters: NO_FILTERS,
-    signal: new AbortController().signal,
-  })[Symbol.asyncIterator]();
-  await frames.next();
+    sink,
+    signal: controller.signal,
+  });
+  sink.ready = false;
   notifications.publish(event(8));
+  notifications.publish(event(9)); // queued
   const error = new AppError("failed_precondition", "Subscription ended: corrupt");
   notifications.closeAll(error);
   assert.equal(notifications.size, 0);
-  assert.equal((await frames.next()).value?.kind, "event");
-  await assert.rejects(frames.next(), (thrown) => thrown === error);
+  sink.catchUp();
+  assert.deepEqual(sink.events, [8, 9]);
+  await assert.rejects(ended, (thrown) => thrown === error);
 });
