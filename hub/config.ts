@@ -42,6 +42,7 @@ export const hubConfigSchema = z.object({
   KEEPALIVE_SECONDS: seconds(15),
   STORE_POLL_SECONDS: seconds(0.5),
   INTEGRITY_CHECK_INTERVAL_SECONDS: seconds(300),
+  SYNC_CACHE_MB: wholeNumber(64, { min: 0, max: 65_536 }),
 });
 
 /** The hub's configuration as the rest of the code receives it. */
@@ -80,6 +81,8 @@ export interface HubConfig extends ServiceConfig {
   storePollSeconds: number;
   /** Interval of full integrity checks, in seconds. */
   integrityCheckSeconds: number;
+  /** Memory for encoded entries served by the sync streams, in MiB (0: none). */
+  syncCacheMegabytes: number;
 }
 
 /** Compiles HUB_HOSTNAME_PATTERN: a regular expression the whole hostname must match. */
@@ -144,5 +147,6 @@ export function parseHubConfig(
     keepAliveSeconds: raw.KEEPALIVE_SECONDS,
     storePollSeconds: raw.STORE_POLL_SECONDS,
     integrityCheckSeconds: raw.INTEGRITY_CHECK_INTERVAL_SECONDS,
+    syncCacheMegabytes: raw.SYNC_CACHE_MB,
   };
 }

@@ -16,6 +16,7 @@ import { createSystemScheduler, type Scheduler } from "../shared/schedule.ts";
 import { createHubApp } from "./app.ts";
 import type { HubContext, PeerSettings } from "./grpc/context.ts";
 import { ConcurrencyLimiter, RateLimiter } from "./grpc/rate_limit.ts";
+import { EntryCache } from "./grpc/entry_cache.ts";
 import { createHubGrpcServer, type HubGrpcServer } from "./grpc/server.ts";
 import { PeerSessions } from "./peers/sessions.ts";
 import { SyncLog } from "./peers/sync_log.ts";
@@ -74,6 +75,8 @@ export interface HubOptions {
   integrityCheckSeconds?: number;
   /** Notifications a subscriber may fall behind before it is dropped (default 1024). */
   subscriberQueueLimit?: number;
+  /** Memory for encoded entries served by the sync streams, in MiB (default 64; 0: none). */
+  syncCacheMegabytes?: number;
   /** Time source (default the system clock). */
   clock?: Clock;
   /** Timers (default the system scheduler). */
@@ -160,6 +163,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     register,
     sessions,
     syncLog: new SyncLog(clock),
+    entryCache: new EntryCache((options.syncCacheMegabytes ?? 64) * 1024 * 1024),
     rateLimiter: new RateLimiter({
       ratePerSecond: options.rateLimitPerSecond ?? 20,
       burst: options.rateLimitBurst ?? 40,

@@ -8,6 +8,7 @@ import type { Clock } from "../../shared/clock.ts";
 import type { PeerSessions } from "../peers/sessions.ts";
 import type { SyncLog } from "../peers/sync_log.ts";
 import type { SystemRegister } from "../system_register/service.ts";
+import type { EntryCache } from "./entry_cache.ts";
 import type { ConcurrencyLimiter, RateLimiter } from "./rate_limit.ts";
 
 /** Settings the hub gives peers when they connect. */
@@ -38,6 +39,8 @@ export interface HubContext {
   sessions: PeerSessions;
   /** Syncs served per peer. */
   syncLog: SyncLog;
+  /** Encoded entries the sync streams send. */
+  entryCache: EntryCache;
   /** Requests per peer. */
   rateLimiter: RateLimiter;
   /** Concurrent syncs per peer. */

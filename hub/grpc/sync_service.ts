@@ -1,7 +1,8 @@
 /**
  * SystemRegisterSync: full and incremental streams of active entries in
- * version order, read from the store page by page at the pace the client
- * reads; push subscriptions; checkpoints. A corrupt register answers
+ * version order (those active when the stream began), sent at the pace the
+ * client reads, from the encoded-entry cache or else read from the store page
+ * by page (`entry_cache.ts`); push subscriptions; checkpoints. A corrupt register answers
  * FAILED_PRECONDITION naming the entry; a store failure mid-stream ends the
  * stream with UNAVAILABLE saying how far it got, never a silent short stream.
  *
@@ -18,7 +19,7 @@ import { AppError } from "../../shared/errors.ts";
 import { type CallContext, pushed, type ServiceImplementation } from "../../shared/grpc/mod.ts";
 import { NO_FILTERS } from "../notifications/filters.ts";
 import type { HubContext } from "./context.ts";
-import { entryBytes, notificationBytes } from "./encoding.ts";
+import { notificationBytes } from "./encoding.ts";
 import {
   actionFor,
   checkpointRequest,
@@ -26,11 +27,6 @@ import {
   subscriptionRequest,
   syncRequest,
 } from "./requests.ts";
-
-/** The highest version the hub knows of, also from hubs sharing its store. */
-async function headVersion(hub: HubContext): Promise<number> {
-  return Math.max(hub.register.version, await hub.register.store.currentVersion());
-}
 
 async function* syncStream(
   hub: HubContext,
@@ -43,8 +39,10 @@ async function* syncStream(
   hub.register.requireIntact(action);
   const full = options.kind === "full" || input.fullSync;
   const after = full ? 0 : input.lastKnownVersion;
+  // Catches up with publications of hubs sharing the store (one cheap query when there are none).
+  await hub.register.refresh();
   if (!full) {
-    const head = await headVersion(hub);
+    const head = hub.register.version;
     if (after > head) {
       throw new AppError(
         "failed_precondition",
@@ -57,14 +55,14 @@ async function* syncStream(
   const record = hub.syncLog.started(input.peerId, full ? "full" : "incremental", after);
   let outcome: "completed" | "failed" = "failed";
   try {
-    const entries = hub.register.entries({
-      afterVersion: after,
-      activeOnly: true,
-      ...(input.maxBlueprints > 0 ? { limit: input.maxBlueprints } : {}),
-    });
+    // The entries to send, fixed now: the active ones above `after` (the stream's snapshot).
+    const versions = hub.register.activeVersions(
+      after,
+      input.maxBlueprints > 0 ? input.maxBlueprints : undefined,
+    );
     try {
-      for await (const entry of entries) {
-        yield entryBytes(entry);
+      for await (const entry of hub.entryCache.entries(versions, (o) => hub.register.entries(o))) {
+        yield entry.bytes;
         record.version = entry.version;
         record.entries++;
       }

@@ -156,6 +156,20 @@ export class SystemRegister {
     return this.store.entries(options);
   }
 
+  /**
+   * The versions of the active entries above `afterVersion`, in order, at
+   * most `limit`, as of the last entry this hub has seen (see
+   * {@link SystemRegister.refresh}): each blueprint's highest version.
+   */
+  activeVersions(afterVersion: number, limit?: number): number[] {
+    return this.#watcher.active.after(afterVersion, limit);
+  }
+
+  /** Reads what other hubs sharing the store appended since the last look (store errors are logged). */
+  refresh(): Promise<void> {
+    return this.#watcher.check();
+  }
+
   /** Validates the whole register again (periodically, and on demand). */
   async checkIntegrity(): Promise<IntegrityState> {
     try {

@@ -11,6 +11,7 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { BlueprintEvent } from "../notifications/events.ts";
+import { ActiveVersions } from "./active_versions.ts";
 import { entryProblem, GENESIS_CHAIN_HASH, type IntegrityReport } from "./integrity.ts";
 import type { SystemRegisterStore } from "./types.ts";
 
@@ -20,8 +21,8 @@ export interface WatchStart {
   version: number;
   /** Its chain hash. */
   chainHash: string;
-  /** Every blueprint id seen. */
-  blueprintIds: Set<string>;
+  /** Each blueprint's highest version (its active entry), kept up as entries are read. */
+  active: ActiveVersions;
 }
 
 /** Options of {@link RegisterWatcher}. */
@@ -38,13 +39,17 @@ export interface WatcherOptions {
 export async function scanRegister(
   store: SystemRegisterStore,
 ): Promise<{ start: WatchStart; report: IntegrityReport }> {
-  const start: WatchStart = { version: 0, chainHash: GENESIS_CHAIN_HASH, blueprintIds: new Set() };
+  const start: WatchStart = {
+    version: 0,
+    chainHash: GENESIS_CHAIN_HASH,
+    active: new ActiveVersions(),
+  };
   const began = performance.now();
   let entries = 0;
   let report: IntegrityReport | undefined;
   for await (const entry of store.entries({ pageSize: 1024 })) {
     entries++;
-    start.blueprintIds.add(entry.blueprintId);
+    start.active.add(entry.blueprintId, entry.version);
     if (!report) {
       const problem = entryProblem(entry, start);
       if (problem) {
@@ -76,16 +81,21 @@ export class RegisterWatcher {
   #running: Promise<void> | undefined;
   #again = false;
 
-  /** Starts following after `start`. */
+  /** Starts following after `start` (and keeps `start.active` up). */
   constructor(store: SystemRegisterStore, start: WatchStart, options: WatcherOptions) {
     this.#store = store;
-    this.#last = { ...start, blueprintIds: new Set(start.blueprintIds) };
+    this.#last = { ...start };
     this.#options = options;
   }
 
   /** The last version seen. */
   get version(): number {
     return this.#last.version;
+  }
+
+  /** The active versions, as of the last entry seen. */
+  get active(): ActiveVersions {
+    return this.#last.active;
   }
 
   /**
@@ -126,8 +136,8 @@ export class RegisterWatcher {
             ms: 0,
           });
         }
-        const known = this.#last.blueprintIds.has(entry.blueprintId);
-        this.#last.blueprintIds.add(entry.blueprintId);
+        const known = this.#last.active.has(entry.blueprintId);
+        this.#last.active.add(entry.blueprintId, entry.version);
         this.#last.version = entry.version;
         this.#last.chainHash = entry.chainHash;
         this.#options.onEvent({ entry, kind: known ? "updated" : "published" });

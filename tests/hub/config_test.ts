@@ -41,6 +41,7 @@ Deno.test("the hub's defaults are the documented ones, its id the hostname", () 
   assert.equal(config.rateLimitPerSecond, 20);
   assert.equal(config.rateLimitBurst, 40);
   assert.equal(config.keepAliveSeconds, 15);
+  assert.equal(config.syncCacheMegabytes, 64);
   assert.equal(config.storePollSeconds, 0.5);
   assert.equal(config.integrityCheckSeconds, 300);
   assert.equal(config.logLevel, "info");

@@ -210,7 +210,8 @@ async function hubStopsReading(settled: () => boolean): Promise<void> {
 Deno.test("a store failure mid-stream ends the stream with UNAVAILABLE saying how far it got", async () => {
   await using dir = await tempDataDir();
   const store = new WrappedStore(openDataDirStore(dir.path));
-  await using hub = await startTestHub({ dataDir: dir.path, store });
+  // No entry cache: every stream reads the store.
+  await using hub = await startTestHub({ dataDir: dir.path, store, syncCacheMegabytes: 0 });
   using channel = hub.channel();
   const client = syncClient(channel);
   for (let n = 0; n < 12; n++) await publishBlueprint(hub, `bp-${n}`); // 2..13
@@ -421,4 +422,32 @@ Deno.test("GetSyncCheckpoint reports the version, the blueprints and the hub, UP
   await collect(client.fullSync({ peerId: "peer-2", maxBlueprints: 2 }));
   const partial = await client.getSyncCheckpoint({ peerId: "peer-2" });
   assert.equal(partial.status, CheckpointStatus.BEHIND);
+});
+
+Deno.test("a warm hub serves syncs from its entry cache without reading the store, and keeps up with re-publications", async () => {
+  await using dir = await tempDataDir();
+  const store = new WrappedStore(openDataDirStore(dir.path));
+  await using hub = await startTestHub({ dataDir: dir.path, store });
+  using channel = hub.channel();
+  const client = syncClient(channel);
+  for (let n = 0; n < 6; n++) await publishBlueprint(hub, `bp-${n}`); // 2..7
+  store.entriesRead = 0;
+  const cold = await collect(client.fullSync({ peerId: "peer-1" }));
+  assert.deepEqual(versions(cold), [1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(store.entriesRead, 7, "the first sync reads the store");
+
+  store.entriesRead = 0;
+  const warm = await collect(client.fullSync({ peerId: "peer-1" }));
+  assert.deepEqual(warm, cold);
+  assert.equal(store.entriesRead, 0, "a warm sync reads nothing from the store");
+
+  await publishBlueprint(hub, "bp-2"); // 8 supersedes 4
+  store.entriesRead = 0;
+  const after = await collect(client.fullSync({ peerId: "peer-1" }));
+  assert.deepEqual(versions(after), [1, 2, 3, 5, 6, 7, 8]);
+  assert.equal(store.entriesRead, 1, "only the new entry is read");
+  assert.deepEqual(
+    versions(await collect(client.incrementalSync({ peerId: "peer-1", lastKnownVersion: 4n }))),
+    [5, 6, 7, 8],
+  );
 });
