@@ -25,7 +25,7 @@ import type {
 } from "@grpc/grpc-js";
 import { AppError } from "../errors.ts";
 import type { GrpcChannel } from "./channel.ts";
-import { deserializer, methodPath, serializer } from "./definition.ts";
+import { deserializer, type MessageDecoder, methodPath, serializer } from "./definition.ts";
 import { errorFromStatus } from "./status.ts";
 import { readMessages, writeMessage } from "./streams.ts";
 
@@ -114,7 +114,7 @@ function failure(
   return errorFromStatus(error, call.path);
 }
 
-function unary(channel: GrpcChannel, method: DescMethod) {
+function unary(channel: GrpcChannel, method: DescMethod, decoder?: MessageDecoder) {
   const path = methodPath(method);
   return (request: MessageInitShape<DescMessage>, options: GrpcCallOptions = {}) => {
     const { signal } = options;
@@ -123,7 +123,7 @@ function unary(channel: GrpcChannel, method: DescMethod) {
       const call = channel.client.makeUnaryRequest<Message, Message>(
         path,
         serializer(method.input),
-        deserializer(method.output),
+        deserializer(method.output, decoder),
         create(method.input, request),
         channel.metadata(options.metadata),
         callOptions(options.timeoutMs ?? channel.timeoutMs),
@@ -139,7 +139,7 @@ function unary(channel: GrpcChannel, method: DescMethod) {
   };
 }
 
-function serverStreaming(channel: GrpcChannel, method: DescMethod) {
+function serverStreaming(channel: GrpcChannel, method: DescMethod, decoder?: MessageDecoder) {
   const path = methodPath(method);
   return (
     request: MessageInitShape<DescMessage>,
@@ -152,7 +152,7 @@ function serverStreaming(channel: GrpcChannel, method: DescMethod) {
       const call: ClientReadableStream<Message> = channel.client.makeServerStreamRequest(
         path,
         serializer(method.input),
-        deserializer(method.output),
+        deserializer(method.output, decoder),
         create(method.input, request),
         channel.metadata(options.metadata),
         callOptions(options.timeoutMs),
@@ -170,7 +170,7 @@ function serverStreaming(channel: GrpcChannel, method: DescMethod) {
   });
 }
 
-function bidiStreaming(channel: GrpcChannel, method: DescMethod) {
+function bidiStreaming(channel: GrpcChannel, method: DescMethod, decoder?: MessageDecoder) {
   const path = methodPath(method);
   return (options: GrpcCallOptions = {}): BidiCall<DescMessage, DescMessage> => {
     const { signal } = options;
@@ -178,7 +178,7 @@ function bidiStreaming(channel: GrpcChannel, method: DescMethod) {
     const call: ClientDuplexStream<Message, Message> = channel.client.makeBidiStreamRequest(
       path,
       serializer(method.input),
-      deserializer(method.output),
+      deserializer(method.output, decoder),
       channel.metadata(options.metadata),
       callOptions(options.timeoutMs),
     );
@@ -224,6 +224,15 @@ function bidiStreaming(channel: GrpcChannel, method: DescMethod) {
   };
 }
 
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /**
+   * Faster decoders of some response types (used for every method answering
+   * with one of them); the others are decoded by protobuf-es.
+   */
+  decoders?: readonly MessageDecoder[];
+}
+
 /**
  * A typed client of `service` over `channel` (see {@link ServiceClient}).
  * Throws for a client-streaming method (not supported: no contract uses one).
@@ -231,20 +240,23 @@ function bidiStreaming(channel: GrpcChannel, method: DescMethod) {
 export function createClient<S extends DescService>(
   service: S,
   channel: GrpcChannel,
+  options: ClientOptions = {},
 ): ServiceClient<S> {
   const client: Record<string, unknown> = {};
+  const decoders = new Map((options.decoders ?? []).map((d) => [d.schema.typeName, d]));
   for (const method of service.methods) {
+    const decoder = decoders.get(method.output.typeName);
     switch (method.methodKind) {
       case "unary":
-        client[method.localName] = unary(channel, method);
+        client[method.localName] = unary(channel, method, decoder);
         break;
       case "server_streaming":
-        client[method.localName] = serverStreaming(channel, method);
+        client[method.localName] = serverStreaming(channel, method, decoder);
         break;
       case "client_streaming":
         throw new Error(`${methodPath(method)}: client-streaming methods are not supported`);
       case "bidi_streaming":
-        client[method.localName] = bidiStreaming(channel, method);
+        client[method.localName] = bidiStreaming(channel, method, decoder);
         break;
     }
   }

@@ -1,7 +1,9 @@
 /**
  * grpc-js handlers for a protobuf-es service from an implementation object
  * typed by the service descriptor: a unary handler returns the response, a
- * server-streaming handler is an async generator of responses, and a
+ * server-streaming handler is an async generator of responses (or returns
+ * {@link pushed} responses, written as they happen through a sink, for
+ * fan-out), and a
  * bidirectional handler reads its requests as an async iterable and is an
  * async generator of responses. Messages are encoded by protobuf-es (see
  * `definition.ts`; a streaming handler may also yield responses already

@@ -24,6 +24,7 @@ import {
   SYSTEM_REGISTER_FILE_NAME,
 } from "../../hub/system_register/mod.ts";
 import { systemClock } from "../../shared/clock.ts";
+import { systemRegisterEntryDecoder } from "../../shared/contracts/system_register_entry_decoder.ts";
 import {
   BULK_FLOW_CONTROL_WINDOW_BYTES,
   createClient,
@@ -207,7 +208,10 @@ export function prepareHubFullSync(hub: BenchHub, options: { entries: number }):
     channelOptions: OWN_CONNECTION,
     flowControlWindowBytes: BULK_FLOW_CONTROL_WINDOW_BYTES,
   });
-  const client = createClient(SystemRegisterSync, channel);
+  // As a peer's sync client: entries decoded by the contract's own decoder, not by reflection.
+  const client = createClient(SystemRegisterSync, channel, {
+    decoders: [systemRegisterEntryDecoder],
+  });
   return {
     async read() {
       let received = 0;
