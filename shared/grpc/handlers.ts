@@ -219,6 +219,11 @@ function logUnexpected(
   });
 }
 
+/** A streamed response as its bytes: encoded by protobuf-es unless it already is. */
+function responseBytes(output: DescMessage, response: StreamedResponse<DescMessage>): Uint8Array {
+  return response instanceof Uint8Array ? response : toBinary(output, create(output, response));
+}
+
 /**
  * Writes every response with backpressure, then ends the call. Leaving the
  * loop early (the call was cancelled) closes the generator. Responses are
@@ -234,10 +239,9 @@ async function writeAll(
   const writable: Writable = call;
   for await (const response of responses) {
     if (signal.aborted || writable.destroyed || writable.writableEnded) return;
-    const bytes = response instanceof Uint8Array
-      ? response
-      : toBinary(output, create(output, response));
-    if (!writable.write(bytes) && !await drained(writable, { signal })) return;
+    if (!writable.write(responseBytes(output, response)) && !await drained(writable, { signal })) {
+      return;
+    }
   }
   if (!signal.aborted) call.end();
 }
@@ -262,10 +266,7 @@ async function pushAll(
     await responses.push({
       send(response) {
         if (signal.aborted || writable.destroyed || writable.writableEnded) return false;
-        const bytes = response instanceof Uint8Array
-          ? response
-          : toBinary(output, create(output, response));
-        return writable.write(bytes);
+        return writable.write(responseBytes(output, response));
       },
       whenReady(callback) {
         if (writable.writableNeedDrain) waiting.push(callback);

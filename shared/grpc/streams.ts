@@ -1,8 +1,8 @@
 /**
- * Reading and writing grpc-js streams (Node object-mode streams) one message
- * at a time with their flow control: a reader takes the next message only when
- * asked (grpc-js then reads the next frame), and a writer waits while the
- * stream's buffer is full.
+ * Reading and writing grpc-js streams (Node object-mode streams) with their
+ * flow control: a reader takes messages at most a few ahead of being asked
+ * for them (grpc-js reads no further frames meanwhile), and a writer waits
+ * while the stream's buffer is full.
  *
  * @module
  */
