@@ -1,12 +1,17 @@
 /**
  * Fan-out of publications to subscribers. Publishing never waits on a
- * subscriber: it hands each accepting subscriber its frame at once, in the
- * same turn (no task or promise per subscriber), through the subscriber's
- * {@link FrameSink}. A sink that says its client is not keeping up pauses its
- * subscriber: frames then wait in the subscriber's bounded queue until the
- * sink is ready again. A subscriber whose queue is full (its client stopped
- * reading, or reads too slowly) is dropped, and its subscription ends with an
- * error saying so; the others are not delayed.
+ * subscriber: it hands each accepting subscriber its frame through the
+ * subscriber's {@link FrameSink}, `batchSize` subscribers per turn (no task
+ * or promise per subscriber), the next batch on the next tick: the transport
+ * sends each batch (one socket write per connection, see
+ * `shared/grpc/coalescing.ts`) while the next is being prepared, so the
+ * first subscribers' clients are reading before the last frames are made.
+ * Publications go out in order: one's fan-out ends before the next begins.
+ * A sink that says its client is not keeping up pauses its subscriber:
+ * frames then wait in the subscriber's bounded queue until the sink is ready
+ * again. A subscriber whose queue is full (its client stopped reading, or
+ * reads too slowly) is dropped, and its subscription ends with an error
+ * saying so; the others are not delayed.
  *
  * A subscription's first frame is a keep-alive (meaning "subscribed"), and
  * whenever a subscriber has been sent nothing for `keepAliveMs`, it gets
@@ -15,6 +20,7 @@
  *
  * @module
  */
+import process from "node:process";
 import type { Clock } from "../../shared/clock.ts";
 import { AppError } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
@@ -52,6 +58,17 @@ export interface BroadcasterOptions {
   queueLimit?: number;
   /** Subscribers at most (default 10,000); more are refused with resource_exhausted. */
   maxSubscribers?: number;
+  /** Subscribers handed a publication's frame per turn (default 32). */
+  batchSize?: number;
+  /** Runs the next batch of a fan-out (default `process.nextTick`: after the transport's writes). */
+  defer?: (next: () => void) => void;
+}
+
+/** A publication being fanned out: the subscribers that accept it, and how far it got. */
+interface FanOut {
+  readonly event: BlueprintEvent;
+  readonly subscribers: Subscriber[];
+  next: number;
 }
 
 /** Options of {@link NotificationBroadcaster.attach}. */
@@ -85,11 +102,19 @@ interface Subscriber {
 export class NotificationBroadcaster {
   readonly #subscribers = new Set<Subscriber>();
   readonly #options: Required<BroadcasterOptions>;
+  /** Publications not yet handed to every subscriber, oldest first. */
+  readonly #fanOuts: FanOut[] = [];
   #dropped = 0;
 
   /** Creates a broadcaster without subscribers. */
   constructor(options: BroadcasterOptions) {
-    this.#options = { queueLimit: 1024, maxSubscribers: 10_000, ...options };
+    this.#options = {
+      queueLimit: 1024,
+      maxSubscribers: 10_000,
+      batchSize: 32,
+      defer: (next) => process.nextTick(next),
+      ...options,
+    };
   }
 
   /** Subscribers now. */
@@ -111,20 +136,47 @@ export class NotificationBroadcaster {
 
   /**
    * Sends `event` to every subscriber whose filters accept it (or queues it
-   * for those whose client is not keeping up); returns how many.
+   * for those whose client is not keeping up): the first batch now, the rest
+   * on the next ticks, after the publications before it. Returns how many
+   * subscribers accept it.
    */
   publish(event: BlueprintEvent): number {
-    let delivered = 0;
+    const subscribers: Subscriber[] = [];
     for (const subscriber of this.#subscribers) {
-      if (subscriber.failure || !subscriber.accepts(event)) continue;
-      if (subscriber.paused && subscriber.queue.length >= this.#options.queueLimit) {
-        this.#drop(subscriber);
-        continue;
-      }
-      this.#deliver(subscriber, { kind: "event", event, sequence: ++subscriber.sequence });
-      delivered++;
+      if (!subscriber.failure && subscriber.accepts(event)) subscribers.push(subscriber);
     }
-    return delivered;
+    if (subscribers.length > 0) {
+      this.#fanOuts.push({ event, subscribers, next: 0 });
+      if (this.#fanOuts.length === 1) this.#fanOut();
+    }
+    return subscribers.length;
+  }
+
+  /** Hands the oldest publications' frames to up to `batchSize` subscribers, and defers the rest. */
+  #fanOut = (): void => {
+    let budget = this.#options.batchSize;
+    while (this.#fanOuts.length > 0) {
+      const fanOut = this.#fanOuts[0]!;
+      while (fanOut.next < fanOut.subscribers.length) {
+        if (budget-- === 0) {
+          this.#options.defer(this.#fanOut);
+          return;
+        }
+        this.#hand(fanOut.subscribers[fanOut.next++]!, fanOut.event);
+      }
+      this.#fanOuts.shift();
+    }
+  };
+
+  /** Sends `event` to `subscriber`, queues it, or drops the subscriber whose queue is full. */
+  #hand(subscriber: Subscriber, event: BlueprintEvent): void {
+    // It may have ended since the publication.
+    if (subscriber.failure || !this.#subscribers.has(subscriber)) return;
+    if (subscriber.paused && subscriber.queue.length >= this.#options.queueLimit) {
+      this.#drop(subscriber);
+      return;
+    }
+    this.#deliver(subscriber, { kind: "event", event, sequence: ++subscriber.sequence });
   }
 
   /**
@@ -185,6 +237,13 @@ export class NotificationBroadcaster {
    * are sent.
    */
   closeAll(error: string | AppError): void {
+    // Publications still being fanned out reach everyone first.
+    while (this.#fanOuts.length > 0) {
+      const fanOut = this.#fanOuts.shift()!;
+      for (let n = fanOut.next; n < fanOut.subscribers.length; n++) {
+        this.#hand(fanOut.subscribers[n]!, fanOut.event);
+      }
+    }
     const failure = typeof error === "string" ? new AppError("unavailable", error) : error;
     for (const subscriber of this.#subscribers) {
       subscriber.failure = failure;

@@ -15,6 +15,7 @@
  */
 export * from "./channel.ts";
 export * from "./client.ts";
+export * from "./coalescing.ts";
 export * from "./definition.ts";
 export * from "./handlers.ts";
 export * from "./metadata.ts";

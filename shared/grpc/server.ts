@@ -13,6 +13,7 @@ import {
   serviceImplementation,
   type ServiceOptions,
 } from "./handlers.ts";
+import { coalescedWrites } from "./coalescing.ts";
 import { DEFAULT_RESPONSE_WINDOW_BYTES, pipelinedResponses } from "./pipelining.ts";
 
 /** Options of {@link GrpcServer}. */
@@ -56,6 +57,8 @@ export class GrpcServer implements AsyncDisposable {
     this.server = new Server({
       ...options.serverOptions,
       interceptors: [
+        // First: it is handed grpc-js's own call (see coalescing.ts).
+        coalescedWrites(),
         ...(windowBytes > 0 ? [pipelinedResponses(windowBytes)] : []),
         ...(options.serverOptions?.interceptors ?? []),
       ],

@@ -109,7 +109,9 @@ class MessageReader<T> implements AsyncIterableIterator<T> {
     const waiting = this.#waiting;
     if (waiting === undefined) return;
     this.#waiting = undefined;
-    this.next().then(waiting.resolve, waiting.reject);
+    // The common case (a message came for a waiting reader) without a promise of its own.
+    if (this.#head < this.#buffer.length) waiting.resolve({ value: this.#take(), done: false });
+    else this.next().then(waiting.resolve, waiting.reject);
   }
 
   #onData = (message: T): void => {

@@ -24,6 +24,7 @@ import {
   SYSTEM_REGISTER_FILE_NAME,
 } from "../../hub/system_register/mod.ts";
 import { systemClock } from "../../shared/clock.ts";
+import { blueprintNotificationDecoder } from "../../shared/contracts/blueprint_notification_decoder.ts";
 import { systemRegisterEntryDecoder } from "../../shared/contracts/system_register_entry_decoder.ts";
 import {
   BULK_FLOW_CONTROL_WINDOW_BYTES,
@@ -253,30 +254,38 @@ function subscribe(
   n: number,
   signal: AbortSignal,
 ): Subscriber {
-  let waiting: { blueprintId: string; resolve: (at: number) => void } | undefined;
-  let subscribed!: () => void;
-  let failed!: (error: unknown) => void;
-  const failure = new Promise<never>((_, reject) => failed = reject);
-  failure.catch(() => {}); // read through `subscribed` and `next`
+  // One pending promise at a time, settled directly (no Promise.race with a failure promise,
+  // which would leave a reaction behind on every call).
+  let waiting:
+    | { blueprintId: string; resolve: (at: number) => void; reject: (e: unknown) => void }
+    | undefined;
+  let error: { reason: unknown } | undefined;
+  let subscribed!: { resolve: () => void; reject: (e: unknown) => void };
   const subscriber: Subscriber = {
-    subscribed: Promise.race([new Promise<void>((resolve) => subscribed = resolve), failure]),
+    subscribed: new Promise<void>((resolve, reject) => subscribed = { resolve, reject }),
     next: (blueprintId) =>
-      Promise.race([new Promise<number>((resolve) => waiting = { blueprintId, resolve }), failure]),
+      error
+        ? Promise.reject(error.reason)
+        : new Promise<number>((resolve, reject) => waiting = { blueprintId, resolve, reject }),
   };
   (async () => {
     // Each stream is a peer of its own: subscriptions are limited per peer.
     const request = { peerId: `bench-peer-${n}`, sessionId: `bench-session-${n}` };
     for await (const notification of client.subscribeToPushNotifications(request, { signal })) {
       const at = performance.now();
-      subscribed();
+      subscribed.resolve();
       if (waiting?.blueprintId === notification.blueprintId) {
         waiting.resolve(at);
         waiting = undefined;
       }
     }
     throw new Error(`subscription ${n} ended`);
-  })().catch((error) => {
-    if (!signal.aborted) failed(error);
+  })().catch((reason) => {
+    if (signal.aborted) return;
+    error = { reason };
+    subscribed.reject(reason);
+    waiting?.reject(reason);
+    waiting = undefined;
   });
   return subscriber;
 }
@@ -319,7 +328,9 @@ export async function measureHubPushFanout(
   );
   const stop = new AbortController();
   try {
-    const clients = opened.map((channel) => createClient(SystemRegisterSync, channel));
+    const clients = opened.map((channel) =>
+      createClient(SystemRegisterSync, channel, { decoders: [blueprintNotificationDecoder] })
+    );
     const subscribers = Array.from(
       { length: count },
       (_, n) => subscribe(clients[n % channels]!, n, stop.signal),

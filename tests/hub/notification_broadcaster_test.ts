@@ -16,17 +16,36 @@ import { ManualClock } from "../../shared/clock.ts";
 import { AppError } from "../../shared/errors.ts";
 import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
 
-function broadcaster(options: { version?: number; queueLimit?: number } = {}) {
+function broadcaster(
+  options: { version?: number; queueLimit?: number; batchSize?: number } = {},
+) {
   const clock = new ManualClock();
   const scheduler = new FakeScheduler(clock);
+  /** Batches of fan-outs deferred to the next turn; run them with `nextTurn()`. */
+  const deferred: (() => void)[] = [];
   const notifications = new NotificationBroadcaster({
     scheduler,
     clock,
     keepAliveMs: 1000,
     currentVersion: () => options.version ?? 7,
     queueLimit: options.queueLimit ?? 4,
+    batchSize: options.batchSize ?? 100,
+    defer: (next) => deferred.push(next),
   });
-  return { notifications, scheduler, clock };
+  const nextTurn = () => {
+    for (const next of deferred.splice(0)) next();
+  };
+  return { notifications, scheduler, clock, deferred, nextTurn };
+}
+
+/** `count` subscribers without filters, each with its recording sink; abort to end them. */
+function subscribeMany(notifications: NotificationBroadcaster, count: number) {
+  const controller = new AbortController();
+  const sinks = Array.from({ length: count }, () => new RecordingSink());
+  const ended = sinks.map((sink, n) =>
+    notifications.attach(`peer-${n}`, { filters: NO_FILTERS, sink, signal: controller.signal })
+  );
+  return { sinks, ended, controller };
 }
 
 function event(version: number): BlueprintEvent {
@@ -205,4 +224,59 @@ Deno.test("closeAll ends every subscription with the error given, after what was
   sink.catchUp();
   assert.deepEqual(sink.events, [8, 9]);
   await assert.rejects(ended, (thrown) => thrown === error);
+});
+
+Deno.test("a publication reaches batchSize subscribers per turn, and the next one starts once it reached all", async () => {
+  const { notifications, deferred, nextTurn } = broadcaster({ batchSize: 2 });
+  const { sinks, ended, controller } = subscribeMany(notifications, 5);
+  assert.equal(notifications.publish(event(8)), 5);
+  assert.equal(notifications.publish(event(9)), 5);
+  assert.deepEqual(sinks.map((s) => s.events), [[8], [8], [], [], []]);
+  nextTurn();
+  assert.deepEqual(sinks.map((s) => s.events), [[8], [8], [8], [8], []]);
+  nextTurn(); // the last of 8, then the first of 9
+  assert.deepEqual(sinks.map((s) => s.events), [[8, 9], [8], [8], [8], [8]]);
+  nextTurn();
+  nextTurn();
+  assert.equal(deferred.length, 0);
+  assert.deepEqual(sinks.map((s) => s.events), Array(5).fill([8, 9]));
+  for (const sink of sinks) {
+    assert.deepEqual(sink.frames.flatMap((f) => f.kind === "event" ? [f.sequence] : []), [1, 2]);
+  }
+  controller.abort();
+  await Promise.all(ended);
+});
+
+Deno.test("a subscriber that leaves during a fan-out is sent nothing more of it", async () => {
+  const { notifications, nextTurn } = broadcaster({ batchSize: 1 });
+  const { sinks, ended } = subscribeMany(notifications, 1);
+  const leaving = new AbortController();
+  const late = new RecordingSink();
+  const lateEnded = notifications.attach("peer-late", {
+    filters: NO_FILTERS,
+    sink: late,
+    signal: leaving.signal,
+  });
+  notifications.publish(event(8));
+  leaving.abort();
+  await lateEnded;
+  nextTurn();
+  assert.deepEqual(sinks[0]!.events, [8]);
+  assert.deepEqual(late.events, []);
+  notifications.closeAll("The hub is shutting down");
+  await assert.rejects(ended[0]!, /shutting down/);
+});
+
+Deno.test("closeAll hands publications still being fanned out to their remaining subscribers first", async () => {
+  const { notifications, deferred } = broadcaster({ batchSize: 1 });
+  const { sinks, ended } = subscribeMany(notifications, 3);
+  notifications.publish(event(8));
+  notifications.publish(event(9));
+  assert.deepEqual(sinks.map((s) => s.events), [[8], [], []]);
+  notifications.closeAll("The hub is shutting down");
+  assert.deepEqual(sinks.map((s) => s.events), Array(3).fill([8, 9]));
+  for (const done of ended) await assert.rejects(done, /shutting down/);
+  // What was deferred finds nothing left to do.
+  for (const next of deferred.splice(0)) next();
+  assert.deepEqual(sinks.map((s) => s.events), Array(3).fill([8, 9]));
 });
