@@ -90,7 +90,9 @@ export function heartbeatService(hub: HubContext): ServiceImplementation<typeof 
     getHeartbeatStatus(request, context) {
       const action = "Cannot report heartbeat status";
       const input = parseRequest(heartbeatStatusRequest, request, action);
-      hub.rateLimiter.take(input.peerId || context.peer, action);
+      // Charged to the asking connection: `peer_id` names the peer asked about, whose own
+      // budget a monitor polling its status must not use up.
+      hub.rateLimiter.take(context.peer, action);
       const hubVersion = hub.register.version;
       if (input.peerId === "") {
         return heartbeatStatusMessage(

@@ -420,6 +420,35 @@ Deno.test("rate limits are per peer: past its burst a peer gets RESOURCE_EXHAUST
   );
 });
 
+Deno.test("heartbeat status queries are charged to the asking connection, not to the peer asked about", async () => {
+  const clock = new ManualClock();
+  await using hub = await startTestHub({
+    clock,
+    scheduler: new FakeScheduler(clock),
+    rateLimitPerSecond: 1,
+    rateLimitBurst: 2,
+  });
+  using peerChannel = hub.channel();
+  using monitorChannel = hub.channel({ channelOptions: { "grpc.use_local_subchannel_pool": 1 } });
+  const peer = clients(peerChannel);
+  const monitor = clients(monitorChannel);
+  const { sessionId } = await peer.connection.connectToCentralNode({ peerId: "peer-a" });
+
+  await monitor.heartbeat.getHeartbeatStatus({ peerId: "peer-a" });
+  await monitor.heartbeat.getHeartbeatStatus({ peerId: "peer-a" });
+  await rejectsWithCode(
+    monitor.heartbeat.getHeartbeatStatus({ peerId: "peer-a" }),
+    "resource_exhausted",
+    /^Cannot report heartbeat status: rate limit/,
+  );
+  const ack = await peer.heartbeat.sendHeartbeat({
+    peerId: "peer-a",
+    sessionId,
+    sequenceNumber: 1n,
+  });
+  assert.equal(ack.success, true, "peer-a's own budget is untouched by the monitor's queries");
+});
+
 Deno.test("with rateLimitPerSecond 0 there is no limit", async () => {
   const clock = new ManualClock();
   await using hub = await startTestHub({
