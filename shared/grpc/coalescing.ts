@@ -2,8 +2,7 @@
  * Coalesced socket writes of a server's responses. Under Deno, node:http2
  * hands each HTTP/2 frame to its connection's socket as a write of its own:
  * one notification published to 50 subscribers on one connection is 50
- * system calls on the hub, and as many small reads on the client. Node does
- * the same when the socket is corked only while frames are written out.
+ * system calls on the hub, and as many small reads on the client.
  *
  * {@link coalescedWrites} corks a call's socket whenever a response (headers,
  * a message or the status) is handed to HTTP/2, and uncorks it on the next

@@ -374,14 +374,19 @@ Deno.test("MonitorHeartbeat ends with INVALID_ARGUMENT at the first invalid beat
   assert.equal(status.totalHeartbeatsReceived, 1n);
 });
 
-Deno.test("rate limits are per peer: past its burst a peer gets RESOURCE_EXHAUSTED while another still passes", async () => {
-  const clock = new ManualClock();
-  await using hub = await startTestHub({
+/** A test hub on `clock` with rate limits of `perSecond` (0: none) and `burst`. */
+function rateLimitedHub(clock: ManualClock, limits: { perSecond: number; burst: number }) {
+  return startTestHub({
     clock,
     scheduler: new FakeScheduler(clock),
-    rateLimitPerSecond: 1,
-    rateLimitBurst: 2,
+    rateLimitPerSecond: limits.perSecond,
+    rateLimitBurst: limits.burst,
   });
+}
+
+Deno.test("rate limits are per peer: past its burst a peer gets RESOURCE_EXHAUSTED while another still passes", async () => {
+  const clock = new ManualClock();
+  await using hub = await rateLimitedHub(clock, { perSecond: 1, burst: 2 });
   using channel = hub.channel();
   const { connection, heartbeat } = clients(channel);
 
@@ -421,13 +426,7 @@ Deno.test("rate limits are per peer: past its burst a peer gets RESOURCE_EXHAUST
 });
 
 Deno.test("heartbeat status queries are charged to the asking connection, not to the peer asked about", async () => {
-  const clock = new ManualClock();
-  await using hub = await startTestHub({
-    clock,
-    scheduler: new FakeScheduler(clock),
-    rateLimitPerSecond: 1,
-    rateLimitBurst: 2,
-  });
+  await using hub = await rateLimitedHub(new ManualClock(), { perSecond: 1, burst: 2 });
   using peerChannel = hub.channel();
   using monitorChannel = hub.channel({ channelOptions: { "grpc.use_local_subchannel_pool": 1 } });
   const peer = clients(peerChannel);
@@ -450,13 +449,7 @@ Deno.test("heartbeat status queries are charged to the asking connection, not to
 });
 
 Deno.test("with rateLimitPerSecond 0 there is no limit", async () => {
-  const clock = new ManualClock();
-  await using hub = await startTestHub({
-    clock,
-    scheduler: new FakeScheduler(clock),
-    rateLimitPerSecond: 0,
-    rateLimitBurst: 1,
-  });
+  await using hub = await rateLimitedHub(new ManualClock(), { perSecond: 0, burst: 1 });
   using channel = hub.channel();
   const { connection } = clients(channel);
   for (let i = 0; i < 10; i++) await connection.connectToCentralNode({ peerId: "peer-a" });
