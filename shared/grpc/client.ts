@@ -1,8 +1,9 @@
 /**
  * Typed clients of protobuf-es services over a {@link GrpcChannel}: a unary
- * method returns a promise of its response, a server-streaming method an
- * async iterable of responses, and a bidirectional method returns a
- * {@link BidiCall} to send and read on. Every failure is an
+ * method returns a promise of its response, a server-streaming method a
+ * {@link ServerStream} of responses (an async iterable with flow control, or
+ * a listener called as each response arrives), and a bidirectional method
+ * returns a {@link BidiCall} to send and read on. Every failure is an
  * {@link AppError} (see `status.ts`); a call cancelled through its `signal`
  * rejects with the signal's reason.
  *
@@ -17,11 +18,13 @@ import {
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import type {
-  CallOptions,
-  ClientDuplexStream,
-  ClientReadableStream,
-  ServiceError,
+import {
+  type CallOptions,
+  type ClientDuplexStream,
+  type ClientReadableStream,
+  type ServiceError,
+  status as Status,
+  type StatusObject,
 } from "@grpc/grpc-js";
 import { AppError } from "../errors.ts";
 import type { GrpcChannel } from "./channel.ts";
@@ -67,11 +70,31 @@ export type UnaryMethod<I extends DescMessage, O extends DescMessage> = (
   options?: GrpcCallOptions,
 ) => Promise<MessageShape<O>>;
 
-/** Calls a server-streaming method; the call starts when iteration starts, and leaving the loop cancels it. */
+/**
+ * The responses of a server-streaming call, read one of two ways (one per
+ * call): `for await`, with flow control (the client reads only a little
+ * ahead, see `streams.ts`; leaving the loop cancels the call), or
+ * {@link ServerStream.listen}, a function called as each response arrives.
+ * The call starts when either starts.
+ */
+export interface ServerStream<T> extends AsyncIterable<T> {
+  /**
+   * Calls `onMessage` with each response, in order, as soon as it arrives
+   * (no promise or turn of the event loop per response, and no flow
+   * control: for streams of small messages a consumer keeps up with, such
+   * as notifications). Resolves when the server ends the stream; rejects
+   * with the call's error, with the signal's reason when cancelled through
+   * the call's `signal`, or with what `onMessage` threw (the call is then
+   * cancelled). Throws (synchronously) when the call was already started.
+   */
+  listen(onMessage: (message: T) => void): Promise<void>;
+}
+
+/** Calls a server-streaming method (see {@link ServerStream}). */
 export type ServerStreamingMethod<I extends DescMessage, O extends DescMessage> = (
   request: MessageInitShape<I>,
   options?: GrpcCallOptions,
-) => AsyncIterable<MessageShape<O>>;
+) => ServerStream<MessageShape<O>>;
 
 /** Opens a bidirectional call. */
 export type BidiStreamingMethod<I extends DescMessage, O extends DescMessage> = (
@@ -144,12 +167,14 @@ function serverStreaming(channel: GrpcChannel, method: DescMethod, decoder?: Mes
   return (
     request: MessageInitShape<DescMessage>,
     options: GrpcCallOptions = {},
-  ): AsyncIterable<Message> => ({
-    // The call starts when the iteration does, as a generator's would.
-    [Symbol.asyncIterator](): AsyncIterator<Message> {
-      const { signal } = options;
+  ): ServerStream<Message> => {
+    const { signal } = options;
+    let started = false;
+    const start = (): ClientReadableStream<Message> => {
+      if (started) throw new AppError("failed_precondition", `${path}: the call was already read`);
+      started = true;
       signal?.throwIfAborted();
-      const call: ClientReadableStream<Message> = channel.client.makeServerStreamRequest(
+      return channel.client.makeServerStreamRequest(
         path,
         serializer(method.input),
         deserializer(method.output, decoder),
@@ -157,17 +182,48 @@ function serverStreaming(channel: GrpcChannel, method: DescMethod, decoder?: Mes
         channel.metadata(options.metadata),
         callOptions(options.timeoutMs),
       );
-      call.on("error", () => {}); // read by readMessages; without a listener, an error would be thrown
-      const release = onAbort(signal, () => call.cancel());
-      return readMessages<Message>(call, {
-        mapError: (error) => failure(error, { path, signal }),
-        onFinish(complete) {
-          release();
-          if (!complete) call.cancel();
-        },
-      });
-    },
-  });
+    };
+    return {
+      // The call starts when the iteration does, as a generator's would.
+      [Symbol.asyncIterator](): AsyncIterator<Message> {
+        const call = start();
+        call.on("error", () => {}); // read by readMessages; without a listener, an error would be thrown
+        const release = onAbort(signal, () => call.cancel());
+        return readMessages<Message>(call, {
+          mapError: (error) => failure(error, { path, signal }),
+          onFinish(complete) {
+            release();
+            if (!complete) call.cancel();
+          },
+        });
+      },
+      listen(onMessage) {
+        const call = start();
+        return new Promise<void>((resolve, reject) => {
+          let thrown: { error: unknown } | undefined;
+          let error: unknown;
+          const release = onAbort(signal, () => call.cancel());
+          call.on("data", (message: Message) => {
+            if (thrown) return;
+            try {
+              onMessage(message);
+            } catch (e) {
+              thrown = { error: e };
+              call.cancel();
+            }
+          });
+          call.on("error", (e: unknown) => error ??= e);
+          // grpc-js emits "status" last, once, whether the call succeeded or not.
+          call.on("status", (status: StatusObject) => {
+            release();
+            if (thrown) reject(thrown.error);
+            else if (status.code === Status.OK) resolve();
+            else reject(failure(error ?? status, { path, signal }));
+          });
+        });
+      },
+    };
+  };
 }
 
 function bidiStreaming(channel: GrpcChannel, method: DescMethod, decoder?: MessageDecoder) {

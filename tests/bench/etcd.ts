@@ -12,6 +12,7 @@ import { Etcd3, type IWatchResponse } from "etcd3";
 import { settlesWithin } from "../../shared/async.ts";
 import { BULK_FLOW_CONTROL_WINDOW_BYTES } from "../../shared/grpc/channel.ts";
 import { freePort } from "../fixtures/ports.ts";
+import { type FanoutProbe, within } from "./fanout.ts";
 
 const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -240,28 +241,14 @@ export async function prepareEtcdRangeRead(
   };
 }
 
-/** Options of {@link etcdWatchFanout}. */
+/** Options of {@link prepareEtcdWatchFanout}. */
 export interface EtcdWatchFanoutOptions {
   /** Watchers (500 in the benchmark). */
   watchers: number;
-  /** Timed puts; each is seen by every watcher. */
-  publications: number;
   /** Client connections the watchers are spread over (default 10, as our 10 channels). */
   connections?: number;
   /** Bytes of each put's value (default 256, about a notification's size). */
   valueBytes?: number;
-  /** Puts before the timed ones (default 2). */
-  warmUps?: number;
-}
-
-/** What {@link etcdWatchFanout} measured. */
-export interface FanoutResult {
-  /** Every watcher's delay from just before each timed put to its event, in ms. */
-  latenciesMs: number[];
-  /** Subscribers (watchers). */
-  subscribers: number;
-  /** Timed publications (puts). */
-  publications: number;
 }
 
 /** One watch stream holding one watcher, and the wait for its next event. */
@@ -308,40 +295,37 @@ async function openWatch(client: Etcd3, key: string): Promise<WatchStream> {
   };
 }
 
-/** Rejects after `ms` unless `promise` settles first. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 /**
  * `watchers` watch streams on one key, spread over `connections` client
- * connections; then `publications` puts one after the other, each timed
- * from just before the put to its event's arrival at every watcher (the
- * next put waits for all of them). Returns every watcher's latency of every
- * timed put.
+ * connections, as a {@link FanoutProbe}: a publication is one put of a value
+ * naming it, timed from just before the put to its event's arrival at each
+ * watcher.
  */
-export async function etcdWatchFanout(
+export async function prepareEtcdWatchFanout(
   handle: EtcdHandle,
   options: EtcdWatchFanoutOptions,
-): Promise<FanoutResult> {
-  const { watchers, publications, connections = 10, valueBytes = 256, warmUps = 2 } = options;
+): Promise<FanoutProbe> {
+  const { watchers, connections = 10, valueBytes = 256 } = options;
   const key = "bench/watch/blueprint";
   const clients = Array.from({ length: connections }, () => connect(handle));
   const streams: WatchStream[] = [];
+  const close = () => {
+    for (const stream of streams) stream.cancel();
+    for (const client of clients) client.close();
+  };
   try {
     for (let i = 0; i < watchers; i++) {
       streams.push(await openWatch(clients[i % connections]!, key));
     }
     await within(Promise.all(streams.map((s) => s.created)), WATCH_TIMEOUT_MS, "watches created");
-    const writer = clients[0]!;
-    const latenciesMs: number[] = [];
-    for (let n = 0; n < warmUps + publications; n++) {
+  } catch (error) {
+    close();
+    throw error;
+  }
+  const writer = clients[0]!;
+  return {
+    subscribers: watchers,
+    async publishOnce(n) {
       // The value names the publication; padded to the size of a notification.
       const marker = `publication-${n}`;
       const arrivals = streams.map((s) => s.next(marker));
@@ -350,11 +334,8 @@ export async function etcdWatchFanout(
       const began = performance.now();
       await writer.put(key).value(value);
       const at = await within(Promise.all(arrivals), WATCH_TIMEOUT_MS, `${marker} seen by all`);
-      if (n >= warmUps) latenciesMs.push(...at.map((t) => t - began));
-    }
-    return { latenciesMs, subscribers: watchers, publications };
-  } finally {
-    for (const stream of streams) stream.cancel();
-    for (const client of clients) client.close();
-  }
+      return at.map((t) => t - began);
+    },
+    [Symbol.asyncDispose]: () => Promise.resolve(close()),
+  };
 }

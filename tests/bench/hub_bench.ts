@@ -8,10 +8,12 @@
  *
  * The hub runs as a separate process (`hub/main.ts`), as etcd does; the
  * clients of both run in this process. The FullSyncs and etcd's range reads
- * are timed in turn, so that both see the same load of a shared machine. The
- * push fan-out runs on a second hub process over the same register (Deno
- * 2.9.6's HTTP/2 server has been seen to abort when many clients close at
- * once: one phase's end cannot spoil the next). `HUB_BENCH_IN_PROCESS=1`
+ * are timed in turn, and so are the publications and etcd's puts (both sets
+ * of streams stay open throughout), so that both sides see the same load of
+ * a shared machine and the same garbage collector of this process. The push
+ * fan-out runs on a second hub process over the same register (Deno 2.9.6's
+ * HTTP/2 server has been seen to abort when many clients close at once: one
+ * phase's end cannot spoil the next). `HUB_BENCH_IN_PROCESS=1`
  * also measures a hub started in this process (`startHub`, publishing
  * through `hub.publish` rather than HTTP), for information.
  *
@@ -23,20 +25,20 @@ import {
   type EtcdHandle,
   type EtcdRangeRead,
   etcdVersion,
-  etcdWatchFanout,
-  type FanoutResult,
   prepareEtcdRangeRead,
+  prepareEtcdWatchFanout,
   startEtcd,
 } from "./etcd.ts";
+import { fanoutInTurn, type FanoutResult } from "./fanout.ts";
 import {
   type BenchHub,
   blueprintDocument,
   inProcessBenchHub,
-  measureHubPushFanout,
   populatedDataDir,
   prepareHubFullSync,
   spawnBenchHub,
 } from "./hub_grpc_bench.ts";
+import { prepareHubPushFanout } from "./hub_push_probe.ts";
 import { type Figure, median, percentile, report, time } from "./report.ts";
 
 const BLUEPRINTS = 10_000;
@@ -44,7 +46,7 @@ const DOCUMENT_BYTES = 1024;
 const PAGE_SIZE = 1000;
 const SUBSCRIBERS = 500;
 const CHANNELS = 10;
-const PUBLICATIONS = 20;
+const PUBLICATIONS = 50;
 /**
  * Publications before the timed ones, on both sides: the hub and this
  * process's clients are JIT-compiled as they warm up, and a cold first
@@ -136,16 +138,29 @@ async function timeInTurn(reads: (() => Promise<void>)[]): Promise<number[][]> {
   return runsMs;
 }
 
+/** etcd beside our hub: its range read (prepared) and the server for its watchers. */
+interface EtcdSide {
+  handle: EtcdHandle;
+  range: EtcdRangeRead;
+}
+
+/** What {@link measureHub} measured of our hub and, when it ran beside it, of etcd. */
+interface Measured {
+  ours: HubFigures;
+  etcd?: { range: ReadFigures; watch: FanoutResult };
+}
+
 /**
  * FullSync of a register of {@link BLUEPRINTS} blueprints on a hub started by
  * `start` (over a data directory filled first), timed in turn with etcd's
  * range read of as many values when etcd runs; then, on a hub of its own over
- * the same register, the push fan-out.
+ * the same register, the push fan-out, its publications in turn with etcd's
+ * puts to as many watchers.
  */
 async function measureHub(
   start: (dataDir: string) => Promise<BenchHub>,
-  etcdRange: EtcdRangeRead | undefined,
-): Promise<{ ours: HubFigures; etcdRange: ReadFigures | undefined }> {
+  etcd: EtcdSide | undefined,
+): Promise<Measured> {
   await using data = await populatedDataDir({ count: BLUEPRINTS, documentBytes: DOCUMENT_BYTES });
   let where: string;
   let runsMs: number[][];
@@ -155,21 +170,30 @@ async function measureHub(
     using fullSync = prepareHubFullSync(hub, { entries: data.entries });
     runsMs = await timeInTurn([
       () => fullSync.read(),
-      ...(etcdRange ? [() => etcdRange.read()] : []),
+      ...(etcd ? [() => etcd.range.read()] : []),
     ]);
   }
-  let push: FanoutResult;
+  let fanouts: FanoutResult[];
   {
     await using hub = await start(data.path);
-    push = await measureHubPushFanout(hub, {
+    await using ours = await prepareHubPushFanout(hub, {
       subscribers: SUBSCRIBERS,
       channels: CHANNELS,
+      documentBytes: DOCUMENT_BYTES,
+    });
+    await using theirs = etcd
+      ? await prepareEtcdWatchFanout(etcd.handle, {
+        watchers: SUBSCRIBERS,
+        connections: CHANNELS,
+      })
+      : undefined;
+    fanouts = await fanoutInTurn(theirs ? [ours, theirs] : [ours], {
       publications: PUBLICATIONS,
       warmUps: PUSH_WARM_UPS,
-      documentBytes: DOCUMENT_BYTES,
     });
   }
   const fullSync = { ...readFigures(runsMs[0]!), entries: data.entries };
+  const push = fanouts[0]!;
   console.log(
     `  hub (${where}): FullSync ${runs(fullSync)} ms; push p50 ${
       percentile(push.latenciesMs, 50).toFixed(1)
@@ -177,31 +201,22 @@ async function measureHub(
   );
   return {
     ours: { where, fullSync, push },
-    etcdRange: runsMs[1] && readFigures(runsMs[1]),
+    ...(etcd ? { etcd: { range: readFigures(runsMs[1]!), watch: fanouts[1]! } } : {}),
   };
 }
 
-/** etcd's watch fan-out, and its figures with its range reads (timed beside ours). */
-async function etcdFigures(
-  etcd: EtcdHandle,
-  options: { version: string; range: ReadFigures; pageSize: number },
-): Promise<EtcdFigures> {
-  const watch = await etcdWatchFanout(etcd, {
-    watchers: SUBSCRIBERS,
-    publications: PUBLICATIONS,
-    warmUps: PUSH_WARM_UPS,
-    connections: CHANNELS,
-  });
+/** etcd's figures, measured beside ours. */
+function etcdFigures(
+  measured: { range: ReadFigures; watch: FanoutResult },
+  options: { version: string; pageSize: number },
+): EtcdFigures {
+  const { range, watch } = measured;
   console.log(
-    `  ${options.version}: range read ${runs(options.range)} ms; ` +
+    `  ${options.version}: range read ${runs(range)} ms; ` +
       `watch p50 ${percentile(watch.latenciesMs, 50).toFixed(1)} ms, ` +
       `p99 ${percentile(watch.latenciesMs, 99).toFixed(1)} ms`,
   );
-  return {
-    version: options.version,
-    range: { ...options.range, pageSize: options.pageSize },
-    watch,
-  };
+  return { version: options.version, range: { ...range, pageSize: options.pageSize }, watch };
 }
 
 function fanoutValue(result: FanoutResult): string {
@@ -270,7 +285,7 @@ export async function hubBenchmarks(): Promise<Figure[]> {
   console.log(
     `Hub benchmarks (system register of ${BLUEPRINTS.toLocaleString("en")} blueprints of 1 KiB; ` +
       `etcd and the hub each a process of their own, their grpc-js clients in this one; ` +
-      `the reads of both timed in turn)`,
+      `the reads and the publications of both timed in turn)`,
   );
   const figures = [await integrityFigure()];
   if (!await etcdAvailable()) {
@@ -288,16 +303,13 @@ export async function hubBenchmarks(): Promise<Figure[]> {
     valueBytes: DOCUMENT_BYTES,
     pageSize: PAGE_SIZE,
   });
-  const measured = await measureHub(spawnBenchHub, range);
-  const etcd = await etcdFigures(etcdServer, {
-    version,
-    range: measured.etcdRange!,
-    pageSize: PAGE_SIZE,
-  });
+  const side = { handle: etcdServer, range };
+  const measured = await measureHub(spawnBenchHub, side);
+  const etcd = etcdFigures(measured.etcd!, { version, pageSize: PAGE_SIZE });
   figures.push(fullSyncFigure(measured.ours, etcd), pushFigure(measured.ours, etcd));
   if (Deno.env.get("HUB_BENCH_IN_PROCESS") === "1") {
-    const inProcess = await measureHub(inProcessBenchHub, range);
-    const beside = { ...etcd, range: { ...inProcess.etcdRange!, pageSize: PAGE_SIZE } };
+    const inProcess = await measureHub(inProcessBenchHub, side);
+    const beside = etcdFigures(inProcess.etcd!, { version, pageSize: PAGE_SIZE });
     figures.push(fullSyncFigure(inProcess.ours, beside), pushFigure(inProcess.ours, beside));
   }
   return figures;
