@@ -1,12 +1,15 @@
 /**
- * Starts the hub: `deno task hub`. The only place that reads the
- * environment; everything else receives what it needs.
+ * Starts the hub: `deno task dev:hub`, and `deno task hub` through
+ * `supervised.ts` (with `--supervised`: it stops when its supervisor is
+ * gone). The only place that reads the environment; everything else
+ * receives what it needs.
  *
  * @module
  */
 import { ConfigError } from "../shared/config.ts";
 import { log, setupLogging } from "../shared/logging.ts";
 import { serveUntilSignal } from "../shared/serve.ts";
+import { untilStdinCloses } from "../shared/supervise.ts";
 import { type HubConfig, parseHubConfig } from "./config.ts";
 import { startHub } from "./hub.ts";
 
@@ -65,6 +68,8 @@ async function main(config: HubConfig, tls: Tls): Promise<void> {
     service: "hub",
     logger,
     onShutdown: () => hub.close(),
+    // Started by `supervised.ts`: stop when the supervisor is gone.
+    ...(Deno.args.includes("--supervised") ? { stop: untilStdinCloses() } : {}),
   });
 }
 
@@ -79,3 +84,5 @@ try {
   Deno.exit(1);
 }
 await main(config, tls);
+// Shut down: nothing is left to wait for (a supervised hub's standard input may still be open).
+Deno.exit(0);

@@ -19,6 +19,8 @@ export interface ServeOptions {
   logger: Logger;
   /** Releases the service's resources after the server has stopped. */
   onShutdown: () => Promise<void>;
+  /** Stops the service as a signal would when it resolves, with the reason to log. */
+  stop?: Promise<string>;
 }
 
 /** Serves `handler` and resolves once a stop signal has shut everything down. */
@@ -44,7 +46,7 @@ export async function serveUntilSignal(
     Deno.addSignalListener(signal, listener);
     return [signal, listener] as const;
   });
-  const signal = await stopped;
+  const signal = await (options.stop ? Promise.race([stopped, options.stop]) : stopped);
   for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
   options.logger.info("{service} stopping on {signal}", { service: options.service, signal });
   await server.shutdown();
