@@ -35,7 +35,7 @@ function fakeChildren(endings: Deno.CommandStatus[], onStart: (n: number) => voi
   return { spawn, signals, started: () => started };
 }
 
-/** Waits recorded, none real; the clock moves by each wait and by `ranMs` per start. */
+/** Waits recorded, none real; the clock moves by each wait and by what `advance` adds. */
 function fakeTime() {
   const waits: number[] = [];
   let now = 0;
