@@ -10,6 +10,9 @@
  * the next tick too, queued before the uncork), and the socket sends it all
  * in one `writev`. Nothing waits longer than the current turn.
  *
+ * The response lanes of `response_lanes.ts` are opened here too, this
+ * being the one interceptor handed grpc-js's own call.
+ *
  * grpc-js keeps a call's HTTP/2 stream private; {@link callSocket} reads it
  * where grpc-js 1.x keeps it (a test holds the pinned version to it), and
  * finds nothing (writes go uncoalesced, as before) if that changes.
@@ -22,6 +25,7 @@ import {
   type ServerInterceptingCallInterface,
   type ServerInterceptor,
 } from "@grpc/grpc-js";
+import { openResponseLane, registerResponseLane } from "./response_lanes.ts";
 
 /** What coalescing needs of a socket. */
 export interface CorkableSocket {
@@ -76,17 +80,41 @@ export function corkUntilNextTick(socket: CorkableSocket): void {
   });
 }
 
+/** Options of {@link coalescedWrites}. */
+export interface CoalescedWritesOptions {
+  /**
+   * Gives the calls of response-streaming methods a response lane
+   * (`response_lanes.ts`) with this window, in bytes; 0 or unset: none.
+   */
+  laneWindowBytes?: number;
+}
+
 /**
  * A grpc-js server interceptor coalescing the socket writes of every call's
- * responses (see the module). It must come first among the server's
- * interceptors, to be handed grpc-js's own call.
+ * responses (see the module), and opening the response lanes of streaming
+ * calls when asked. It must come first among the server's interceptors, to
+ * be handed grpc-js's own call.
  */
-export function coalescedWrites(): ServerInterceptor {
-  return (_method, call) => {
+export function coalescedWrites(options: CoalescedWritesOptions = {}): ServerInterceptor {
+  const laneWindowBytes = options.laneWindowBytes ?? 0;
+  return (method, call) => {
     const socket = callSocket(call);
     if (socket === undefined) return new ServerInterceptingCall(call);
     const coalesce = () => corkUntilNextTick(socket);
+    const lane = laneWindowBytes > 0 && method.responseStream
+      ? openResponseLane(call, { windowBytes: laneWindowBytes, afterWrite: coalesce })
+      : undefined;
     return new ServerInterceptingCall(call, {
+      ...(lane && {
+        start(next) {
+          next({
+            onReceiveMetadata(metadata, nextMetadata) {
+              registerResponseLane(metadata, lane);
+              nextMetadata(metadata);
+            },
+          });
+        },
+      }),
       sendMetadata(metadata, next) {
         next(metadata);
         coalesce();

@@ -46,6 +46,7 @@ import type { Writable } from "node:stream";
 import { AppError } from "../errors.ts";
 import { methodPath } from "./definition.ts";
 import { statusForError } from "./status.ts";
+import { type ResponseLane, responseLane } from "./response_lanes.ts";
 import { drained, readMessages } from "./streams.ts";
 
 /** What a handler knows about its call besides the request. */
@@ -227,8 +228,10 @@ function responseBytes(output: DescMessage, response: StreamedResponse<DescMessa
 /**
  * Writes every response with backpressure, then ends the call. Leaving the
  * loop early (the call was cancelled) closes the generator. Responses are
- * encoded here, so the pipelining interceptor (`pipelining.ts`) knows their
- * size; while grpc-js takes them, they are written without waiting.
+ * encoded here and go through the call's response lane when it has one
+ * (`response_lanes.ts`); otherwise through grpc-js, where the pipelining
+ * interceptor (`pipelining.ts`) knows their size and lets them be written
+ * without waiting while grpc-js takes them.
  */
 async function writeAll(
   call: StreamingCall,
@@ -237,18 +240,37 @@ async function writeAll(
 ): Promise<void> {
   const { output, signal } = options;
   const writable: Writable = call;
+  const lane = responseLane(call.metadata);
   for await (const response of responses) {
     if (signal.aborted || writable.destroyed || writable.writableEnded) return;
-    if (!writable.write(responseBytes(output, response)) && !await drained(writable, { signal })) {
+    const bytes = responseBytes(output, response);
+    if (lane) {
+      if (!lane.write(bytes) && !await laneDrained(lane, { signal })) return;
+    } else if (!writable.write(bytes) && !await drained(writable, { signal })) {
       return;
     }
   }
   if (!signal.aborted) call.end();
 }
 
+/** Resolves true once `lane` drained, false if `signal` aborts first. */
+function laneDrained(lane: ResponseLane, options: { signal: AbortSignal }): Promise<boolean> {
+  const { signal } = options;
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(false);
+    signal.addEventListener("abort", onAbort, { once: true });
+    lane.whenDrained(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    });
+  });
+}
+
 /**
- * Runs pushed responses over the call's stream, then ends the call. The sink
- * writes each response at once; `whenReady` waits for the stream to drain.
+ * Runs pushed responses over the call's stream (its response lane when it
+ * has one), then ends the call. The sink writes each response at once;
+ * `whenReady` waits for the stream to drain.
  */
 async function pushAll(
   call: StreamingCall,
@@ -257,6 +279,18 @@ async function pushAll(
 ): Promise<void> {
   const { output, signal } = options;
   const writable: Writable = call;
+  const lane = responseLane(call.metadata);
+  if (lane) {
+    await responses.push({
+      send(response) {
+        if (signal.aborted || writable.destroyed || writable.writableEnded) return false;
+        return lane.write(responseBytes(output, response));
+      },
+      whenReady: (callback) => lane.whenDrained(callback),
+    });
+    if (!signal.aborted && !writable.destroyed && !writable.writableEnded) call.end();
+    return;
+  }
   const waiting: (() => void)[] = [];
   const ready = () => {
     for (const callback of waiting.splice(0)) callback();

@@ -23,7 +23,8 @@ export interface GrpcServerOptions extends ServiceOptions {
   /**
    * Bytes of responses a server stream may have handed to HTTP/2 and not yet
    * written out (default 64 KiB; 0: one response at a time, as grpc-js
-   * does). See `pipelining.ts`.
+   * does). See `response_lanes.ts`, and `pipelining.ts` for streams without
+   * a lane.
    */
   responseWindowBytes?: number;
 }
@@ -54,13 +55,15 @@ export class GrpcServer implements AsyncDisposable {
   /** Creates a server; add services, then {@link listen}. */
   constructor(options: GrpcServerOptions = {}) {
     const windowBytes = options.responseWindowBytes ?? DEFAULT_RESPONSE_WINDOW_BYTES;
+    const ownInterceptors = options.serverOptions?.interceptors ?? [];
     this.server = new Server({
       ...options.serverOptions,
       interceptors: [
-        // First: it is handed grpc-js's own call (see coalescing.ts).
-        coalescedWrites(),
+        // First: it is handed grpc-js's own call (see coalescing.ts). Response lanes go around
+        // the interceptors after it, so there are none when the server has its own.
+        coalescedWrites({ laneWindowBytes: ownInterceptors.length === 0 ? windowBytes : 0 }),
         ...(windowBytes > 0 ? [pipelinedResponses(windowBytes)] : []),
-        ...(options.serverOptions?.interceptors ?? []),
+        ...ownInterceptors,
       ],
     });
     this.#options = options;

@@ -165,7 +165,7 @@ async function logTail(dataDir: string): Promise<string> {
  * An `etcd3` client of `handle` on a connection of its own; with `bulk`, with
  * the flow-control window of our full-sync client.
  */
-function connect(handle: EtcdHandle, options: { bulk?: boolean } = {}): Etcd3 {
+function connect(handle: Pick<EtcdHandle, "endpoint">, options: { bulk?: boolean } = {}): Etcd3 {
   return new Etcd3({
     hosts: `http://${handle.endpoint}`,
     grpcOptions: { ...OWN_CONNECTION, ...(options.bulk ? FLOW_CONTROL : {}) },
@@ -302,7 +302,7 @@ async function openWatch(client: Etcd3, key: string): Promise<WatchStream> {
  * watcher.
  */
 export async function prepareEtcdWatchFanout(
-  handle: EtcdHandle,
+  handle: Pick<EtcdHandle, "endpoint">,
   options: EtcdWatchFanoutOptions,
 ): Promise<FanoutProbe> {
   const { watchers, connections = 10, valueBytes = 256 } = options;

@@ -4,9 +4,8 @@
  * Each side (our hub, etcd) prepares a {@link FanoutProbe} with its streams
  * in place; {@link fanoutInTurn} then publishes on the probes in turn, one
  * publication at a time, so that every side sees the same load of a shared
- * machine and the same state of this process's heap (its clients all run
- * here: a garbage collection pause of this process lands on whichever side
- * is publishing, at random, not on one side's whole run).
+ * machine (a probe may live in this process or in one of its own, see
+ * `probe_process.ts`).
  *
  * @module
  */

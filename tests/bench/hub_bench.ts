@@ -6,11 +6,12 @@
  * integrity validation of 10,000 entries (ours alone). Without `etcd`
  * installed, our figures are printed alone.
  *
- * The hub runs as a separate process (`hub/main.ts`), as etcd does; the
- * clients of both run in this process. The FullSyncs and etcd's range reads
- * are timed in turn, and so are the publications and etcd's puts (both sets
- * of streams stay open throughout), so that both sides see the same load of
- * a shared machine and the same garbage collector of this process. The push
+ * The hub runs as a separate process (`hub/main.ts`), as etcd does. The
+ * FullSync's client and etcd's reader run in this process, timed in turn;
+ * the subscribers of each side run in a process of their own
+ * (`probe_process.ts`), as peers do, and the publications alternate with
+ * etcd's puts (both sets of streams stay open throughout), so that both
+ * sides see the same load of a shared machine. The push
  * fan-out runs on a second hub process over the same register (Deno 2.9.6's
  * HTTP/2 server has been seen to abort when many clients close at once: one
  * phase's end cannot spoil the next). `HUB_BENCH_IN_PROCESS=1`
@@ -39,6 +40,7 @@ import {
   spawnBenchHub,
 } from "./hub_grpc_bench.ts";
 import { prepareHubPushFanout } from "./hub_push_probe.ts";
+import { spawnFanoutProbe } from "./probe_process.ts";
 import { type Figure, median, percentile, report, time } from "./report.ts";
 
 const BLUEPRINTS = 10_000;
@@ -46,13 +48,16 @@ const DOCUMENT_BYTES = 1024;
 const PAGE_SIZE = 1000;
 const SUBSCRIBERS = 500;
 const CHANNELS = 10;
-const PUBLICATIONS = 50;
+const PUBLICATIONS = 100;
 /**
- * Publications before the timed ones, on both sides: the hub and this
- * process's clients are JIT-compiled as they warm up, and a cold first
- * publication (all of its 500 deliveries) would otherwise be the p99.
+ * Publications before the timed ones, on both sides, so that both are timed
+ * in their steady state, as a network's long-lived subscriptions are: the
+ * hub and the subscribers' processes are JIT-compiled as they warm up, and
+ * the hub's heap settles, the state of 500 new streams being promoted to
+ * its old generation (young collections of 10–35 ms, then a full one, over
+ * the first 30 or so publications; about 1 ms each afterwards).
  */
-const PUSH_WARM_UPS = 10;
+const PUSH_WARM_UPS = 40;
 const INTEGRITY_RUNS = 5;
 /** Timed reads of the whole register, on both sides; the figure is their median. */
 const READ_RUNS = 7;
@@ -176,17 +181,29 @@ async function measureHub(
   let fanouts: FanoutResult[];
   {
     await using hub = await start(data.path);
-    await using ours = await prepareHubPushFanout(hub, {
-      subscribers: SUBSCRIBERS,
-      channels: CHANNELS,
-      documentBytes: DOCUMENT_BYTES,
-    });
-    await using theirs = etcd
-      ? await prepareEtcdWatchFanout(etcd.handle, {
-        watchers: SUBSCRIBERS,
-        connections: CHANNELS,
+    // Each side's subscribers in a process of their own, as peers are (probe_process.ts), but
+    // for an in-process hub, whose publications are calls in this process.
+    const separate = hub.publishUrl !== undefined;
+    await using ours = separate
+      ? await spawnFanoutProbe({
+        kind: "hub-push",
+        grpcPort: hub.grpcPort,
+        publishUrl: hub.publishUrl,
+        subscribers: SUBSCRIBERS,
+        channels: CHANNELS,
+        documentBytes: DOCUMENT_BYTES,
       })
-      : undefined;
+      : await prepareHubPushFanout(hub, {
+        subscribers: SUBSCRIBERS,
+        channels: CHANNELS,
+        documentBytes: DOCUMENT_BYTES,
+      });
+    const watchers = { watchers: SUBSCRIBERS, connections: CHANNELS };
+    await using theirs = etcd === undefined
+      ? undefined
+      : separate
+      ? await spawnFanoutProbe({ kind: "etcd-watch", endpoint: etcd.handle.endpoint, ...watchers })
+      : await prepareEtcdWatchFanout(etcd.handle, watchers);
     fanouts = await fanoutInTurn(theirs ? [ours, theirs] : [ours], {
       publications: PUBLICATIONS,
       warmUps: PUSH_WARM_UPS,

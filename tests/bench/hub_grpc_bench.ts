@@ -33,7 +33,12 @@ import {
 import { freePort } from "../fixtures/ports.ts";
 import { startService } from "../fixtures/service_process.ts";
 import { tempDir } from "../fixtures/wait.ts";
-import { blueprintObject, OWN_CONNECTION, type PushTarget } from "./hub_push_probe.ts";
+import {
+  blueprintObject,
+  httpPublisher,
+  OWN_CONNECTION,
+  type PushTarget,
+} from "./hub_push_probe.ts";
 
 const HUB_ID = "bench";
 const HUB_MAIN = new URL("../../hub/main.ts", import.meta.url).pathname;
@@ -56,6 +61,8 @@ export function blueprintDocument(n: number, bytes: number): Uint8Array {
 export interface BenchHub extends PushTarget, AsyncDisposable {
   /** How it runs, for the report: "separate process" or "in-process". */
   readonly where: string;
+  /** Its publishing endpoint, when it runs as a separate process (publications then go there). */
+  readonly publishUrl?: string;
 }
 
 /**
@@ -122,23 +129,12 @@ export async function spawnBenchHub(dataDir: string): Promise<BenchHub> {
     },
     timeoutMs: 60_000,
   });
-  const url = `${service.url}/api/system-register/blueprints`;
+  const publishUrl = `${service.url}/api/system-register/blueprints`;
   return {
     where: "separate process",
     grpcPort,
-    async publish(input) {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(input),
-      });
-      if (response.status !== 201) {
-        throw new Error(
-          `publishing ${input.blueprintId}: HTTP ${response.status}: ${await response.text()}`,
-        );
-      }
-      await response.body?.cancel();
-    },
+    publishUrl,
+    publish: httpPublisher(publishUrl),
     async [Symbol.asyncDispose]() {
       const code = await service.stop("SIGTERM");
       if (code !== 0) console.log(`  (the hub exited with ${code}: ${service.stderr().trim()})`);

@@ -43,6 +43,26 @@ export interface BenchPublishInput {
   publishedBy: string;
 }
 
+/**
+ * Publishing through a hub's `POST /api/system-register/blueprints` at `url`
+ * (the bench hub has no API token); throws unless the hub answers 201.
+ */
+export function httpPublisher(url: string): PushTarget["publish"] {
+  return async (input) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(input),
+    });
+    if (response.status !== 201) {
+      throw new Error(
+        `publishing ${input.blueprintId}: HTTP ${response.status}: ${await response.text()}`,
+      );
+    }
+    await response.body?.cancel();
+  };
+}
+
 /** Options of {@link prepareHubPushFanout}. */
 export interface HubPushFanoutOptions {
   /** Subscribed streams (500 in the benchmark). */

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import process from "node:process";
-import { Server, ServerCredentials, ServerInterceptingCall } from "@grpc/grpc-js";
+import { Server, ServerInterceptingCall } from "@grpc/grpc-js";
 import { Heartbeat } from "../../gen/sorcha/peer/v1/heartbeat_pb.ts";
 import {
   callSocket,
@@ -17,6 +17,7 @@ import {
   serviceDefinition,
   serviceImplementation,
 } from "../../shared/grpc/mod.ts";
+import { bindLoopback } from "../fixtures/grpc.ts";
 
 class CountingSocket implements CorkableSocket {
   corks = 0;
@@ -77,13 +78,7 @@ Deno.test("the first server interceptor of grpc-js is handed a call whose socket
     serviceDefinition(Heartbeat),
     serviceImplementation(Heartbeat, { sendHeartbeat: () => ({ success: true }) }),
   );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      ServerCredentials.createInsecure(),
-      (error, bound) => error ? reject(error) : resolve(bound),
-    )
-  );
+  const port = await bindLoopback(server);
   try {
     using channel = new GrpcChannel(`127.0.0.1:${port}`);
     const ack = await createClient(Heartbeat, channel).sendHeartbeat({ peerId: "peer-1" });
