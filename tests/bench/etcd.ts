@@ -204,7 +204,7 @@ export interface EtcdRangeRead extends Disposable {
  * exhausted (etcd's default, linearizable reads).
  */
 export async function prepareEtcdRangeRead(
-  handle: EtcdHandle,
+  handle: Pick<EtcdHandle, "endpoint">,
   options: EtcdRangeReadOptions,
 ): Promise<EtcdRangeRead> {
   const { count, valueBytes, pageSize = 1000 } = options;

@@ -7,11 +7,11 @@
  * installed, our figures are printed alone.
  *
  * The hub runs as a separate process (`hub/main.ts`), as etcd does. The
- * FullSync's client and etcd's reader run in this process, timed in turn;
- * the subscribers of each side run in a process of their own
- * (`probe_process.ts`), as peers do, and the publications alternate with
- * etcd's puts (both sets of streams stay open throughout), so that both
- * sides see the same load of a shared machine. The push
+ * clients of each side (FullSync's client and etcd's range reader, our
+ * subscribers and etcd's watchers) run in a process of their own
+ * (`probe_process.ts`), as peers do; the reads are timed in turn, and the
+ * publications alternate with etcd's puts (both sets of streams stay open
+ * throughout), so that both sides see the same load of a shared machine. The push
  * fan-out runs on a second hub process over the same register (Deno 2.9.6's
  * HTTP/2 server has been seen to abort when many clients close at once: one
  * phase's end cannot spoil the next). `HUB_BENCH_IN_PROCESS=1`
@@ -24,9 +24,7 @@ import { openSqliteSystemRegisterStore, validateIntegrity } from "../../hub/syst
 import {
   etcdAvailable,
   type EtcdHandle,
-  type EtcdRangeRead,
   etcdVersion,
-  prepareEtcdRangeRead,
   prepareEtcdWatchFanout,
   startEtcd,
 } from "./etcd.ts";
@@ -36,11 +34,10 @@ import {
   blueprintDocument,
   inProcessBenchHub,
   populatedDataDir,
-  prepareHubFullSync,
   spawnBenchHub,
 } from "./hub_grpc_bench.ts";
 import { prepareHubPushFanout } from "./hub_push_probe.ts";
-import { spawnFanoutProbe } from "./probe_process.ts";
+import { type RemoteRead, spawnFanoutProbe, spawnReadProbe } from "./probe_process.ts";
 import { type Figure, median, percentile, report, time } from "./report.ts";
 
 const BLUEPRINTS = 10_000;
@@ -60,9 +57,9 @@ const PUBLICATIONS = 100;
 const PUSH_WARM_UPS = 40;
 const INTEGRITY_RUNS = 5;
 /** Timed reads of the whole register, on both sides; the figure is their median. */
-const READ_RUNS = 7;
-/** Reads before the timed ones, on both sides (JIT warm-up, caches). */
-const READ_WARM_UPS = 2;
+const READ_RUNS = 9;
+/** Reads before the timed ones, on both sides (JIT warm-up, caches, the readers' heaps settling). */
+const READ_WARM_UPS = 5;
 const FULL_SYNC_TARGET_RATIO = 1.5;
 
 /** Validation of 10,000 entries of 1 KiB read from an in-memory SQLite store, several times. */
@@ -134,19 +131,19 @@ interface HubFigures {
  * {@link READ_RUNS} timed, so that each side's runs see the same load (the
  * machine may be shared). Returns each read's times, in ms.
  */
-async function timeInTurn(reads: (() => Promise<void>)[]): Promise<number[][]> {
-  for (let i = 0; i < READ_WARM_UPS; i++) for (const read of reads) await read();
+async function timeInTurn(reads: RemoteRead[]): Promise<number[][]> {
+  for (let i = 0; i < READ_WARM_UPS; i++) for (const read of reads) await read.read();
   const runsMs = reads.map((): number[] => []);
   for (let i = 0; i < READ_RUNS; i++) {
-    for (const [n, read] of reads.entries()) runsMs[n]!.push(await time(read));
+    for (const [n, read] of reads.entries()) runsMs[n]!.push(await read.read());
   }
   return runsMs;
 }
 
-/** etcd beside our hub: its range read (prepared) and the server for its watchers. */
+/** etcd beside our hub: its range reader (values stored) and the server for its watchers. */
 interface EtcdSide {
   handle: EtcdHandle;
-  range: EtcdRangeRead;
+  range: RemoteRead;
 }
 
 /** What {@link measureHub} measured of our hub and, when it ran beside it, of etcd. */
@@ -172,11 +169,12 @@ async function measureHub(
   {
     await using hub = await start(data.path);
     where = hub.where;
-    using fullSync = prepareHubFullSync(hub, { entries: data.entries });
-    runsMs = await timeInTurn([
-      () => fullSync.read(),
-      ...(etcd ? [() => etcd.range.read()] : []),
-    ]);
+    await using fullSync = await spawnReadProbe({
+      kind: "hub-full-sync",
+      grpcPort: hub.grpcPort,
+      entries: data.entries,
+    });
+    runsMs = await timeInTurn(etcd ? [fullSync, etcd.range] : [fullSync]);
   }
   let fanouts: FanoutResult[];
   {
@@ -301,7 +299,7 @@ function pushFigure(ours: HubFigures, etcd: EtcdFigures | undefined): Figure {
 export async function hubBenchmarks(): Promise<Figure[]> {
   console.log(
     `Hub benchmarks (system register of ${BLUEPRINTS.toLocaleString("en")} blueprints of 1 KiB; ` +
-      `etcd and the hub each a process of their own, their grpc-js clients in this one; ` +
+      `etcd and the hub each a process of their own, and so are the grpc-js clients of each; ` +
       `the reads and the publications of both timed in turn)`,
   );
   const figures = [await integrityFigure()];
@@ -315,7 +313,9 @@ export async function hubBenchmarks(): Promise<Figure[]> {
   }
   const version = await etcdVersion() ?? "etcd";
   await using etcdServer = await startEtcd();
-  using range = await prepareEtcdRangeRead(etcdServer, {
+  await using range = await spawnReadProbe({
+    kind: "etcd-range",
+    endpoint: etcdServer.endpoint,
     count: BLUEPRINTS,
     valueBytes: DOCUMENT_BYTES,
     pageSize: PAGE_SIZE,

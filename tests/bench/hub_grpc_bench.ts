@@ -16,7 +16,6 @@
  * @module
  */
 import { join } from "node:path";
-import { SystemRegisterSync } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
 import { startHub } from "../../hub/hub.ts";
 import {
   ensureGenesis,
@@ -24,21 +23,10 @@ import {
   SYSTEM_REGISTER_FILE_NAME,
 } from "../../hub/system_register/mod.ts";
 import { systemClock } from "../../shared/clock.ts";
-import { systemRegisterEntryDecoder } from "../../shared/contracts/system_register_entry_decoder.ts";
-import {
-  BULK_FLOW_CONTROL_WINDOW_BYTES,
-  createClient,
-  GrpcChannel,
-} from "../../shared/grpc/mod.ts";
 import { freePort } from "../fixtures/ports.ts";
 import { startService } from "../fixtures/service_process.ts";
 import { tempDir } from "../fixtures/wait.ts";
-import {
-  blueprintObject,
-  httpPublisher,
-  OWN_CONNECTION,
-  type PushTarget,
-} from "./hub_push_probe.ts";
+import { blueprintObject, httpPublisher, type PushTarget } from "./hub_push_probe.ts";
 
 const HUB_ID = "bench";
 const HUB_MAIN = new URL("../../hub/main.ts", import.meta.url).pathname;
@@ -159,40 +147,5 @@ export async function inProcessBenchHub(dataDir: string): Promise<BenchHub> {
       await hub.publish({ ...input, document: encoder.encode(JSON.stringify(input.document)) });
     },
     [Symbol.asyncDispose]: () => hub.close(),
-  };
-}
-
-/** A FullSync of the whole register to one client, to time; dispose to close its channel. */
-export interface HubFullSync extends Disposable {
-  /** Streams every entry, from the call to the end of the stream; throws unless all arrived. */
-  read(): Promise<void>;
-}
-
-/**
- * A client of `hub` on a channel of its own, and the FullSync of the whole
- * register (`entries` entries, genesis included) to time.
- */
-export function prepareHubFullSync(hub: BenchHub, options: { entries: number }): HubFullSync {
-  const { entries } = options;
-  // A channel for bulk transfer, as a peer's sync channel (etcd's reader gets the same window).
-  const channel = new GrpcChannel(`127.0.0.1:${hub.grpcPort}`, {
-    channelOptions: OWN_CONNECTION,
-    flowControlWindowBytes: BULK_FLOW_CONTROL_WINDOW_BYTES,
-  });
-  // As a peer's sync client: entries decoded by the contract's own decoder, not by reflection.
-  const client = createClient(SystemRegisterSync, channel, {
-    decoders: [systemRegisterEntryDecoder],
-  });
-  return {
-    async read() {
-      let received = 0;
-      for await (const _entry of client.fullSync({ peerId: "bench-peer", fullSync: true })) {
-        received++;
-      }
-      if (received !== entries) {
-        throw new Error(`FullSync streamed ${received} entries, not ${entries}`);
-      }
-    },
-    [Symbol.dispose]: () => channel.close(),
   };
 }

@@ -1,28 +1,30 @@
 /**
- * Fan-out probes in processes of their own. Each side's subscribers (our
- * hub's 500 streams, etcd's 500 watchers) live in a child process of their
- * own, as the subscribers of either system are other processes in a real
- * network: the garbage one client library leaves behind is then collected in
- * its own process, and its pauses delay its own deliveries only. (In one
- * shared process, etcd3's watchers leave about 2 MB of survivors per young
- * collection, which makes those collections take 7–15 ms; ours leave about
- * 0.4 MB, collected in 1–3 ms. Half of those long pauses landed on our
- * publications.) The publications of both sides still go in turn
- * ({@link fanoutInTurn}), so both see the same load of the machine.
+ * Benchmark clients in processes of their own. Each side's clients (our
+ * hub's subscribers or full-sync client, etcd's watchers or range reader)
+ * live in a child process of their own, as the clients of either system are
+ * other processes in a real network: the garbage one client library leaves
+ * behind is collected in its own process, and its pauses delay its own
+ * figures only. (In one shared process, etcd3's 500 watchers leave about
+ * 2 MB of survivors per young collection, which makes those collections take
+ * 7–15 ms; ours leave about 0.4 MB, collected in 1–3 ms. Half of those long
+ * pauses landed on our publications.) The two sides are still timed in turn
+ * (`fanoutInTurn`, and the reads alike), so both see the same load of the
+ * machine.
  *
  * The child (`probe_worker.ts`) reads one JSON line, the {@link ProbeSpec},
- * builds the probe, answers `{"ready":...}`, then answers each line `{"n":N}`
- * with `{"delays":[...]}` (publication N's delay on every stream, in ms);
- * any failure is a line `{"error":"..."}`. It disposes of its probe and
- * exits once its standard input closes.
+ * prepares its clients, answers `{"ready":...}`, then answers each line
+ * `{"n":N}` with `{"values":[...]}`: for a fan-out, publication N's delay on
+ * every stream; for a read, how long one whole read took (both in ms, timed
+ * in the child). Any failure is a line `{"error":"..."}`. It closes its
+ * clients and exits once its standard input closes.
  *
  * @module
  */
 import { settlesWithin } from "../../shared/async.ts";
 import type { FanoutProbe } from "./fanout.ts";
 
-/** What a probe process subscribes to and how it publishes. */
-export type ProbeSpec =
+/** Subscribers whose deliveries a probe process times. */
+export type FanoutSpec =
   | {
     /** Our hub's push streams (`prepareHubPushFanout`), publishing with an HTTP POST. */
     kind: "hub-push";
@@ -43,11 +45,40 @@ export type ProbeSpec =
     connections: number;
   };
 
+/** A whole-register read that a probe process times. */
+export type ReadSpec =
+  | {
+    /** A FullSync of our hub (`prepareHubFullSync`). */
+    kind: "hub-full-sync";
+    /** The hub's gRPC port on loopback. */
+    grpcPort: number;
+    /** Entries the register holds (genesis included). */
+    entries: number;
+  }
+  | {
+    /** A paginated range read of etcd (`prepareEtcdRangeRead`, which stores the values first). */
+    kind: "etcd-range";
+    /** etcd's client endpoint, `127.0.0.1:PORT`. */
+    endpoint: string;
+    count: number;
+    valueBytes: number;
+    pageSize: number;
+  };
+
+/** What a probe process is asked to prepare. */
+export type ProbeSpec = FanoutSpec | ReadSpec;
+
 /** What the worker answers. */
 export type ProbeReply =
   | { ready: true; subscribers: number }
-  | { delays: number[] }
+  | { values: number[] }
   | { error: string };
+
+/** A read timed in a probe process; dispose to stop the process. */
+export interface RemoteRead extends AsyncDisposable {
+  /** Reads the whole register once; resolves with how long it took, in ms. */
+  read(): Promise<number>;
+}
 
 const WORKER = new URL("./probe_worker.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -67,11 +98,13 @@ export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator
   if (pending !== "") yield pending;
 }
 
-/**
- * Starts a probe process for `spec` and resolves once its streams are in
- * place, as a {@link FanoutProbe} (see the module).
- */
-export async function spawnFanoutProbe(spec: ProbeSpec): Promise<FanoutProbe> {
+/** A probe process, prepared: each `once(n)` is one timed run of it. */
+interface ProbeProcess extends AsyncDisposable {
+  readonly subscribers: number;
+  once(n: number): Promise<number[]>;
+}
+
+async function spawnProbe(spec: ProbeSpec): Promise<ProbeProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", WORKER],
     cwd: ROOT,
@@ -109,7 +142,7 @@ export async function spawnFanoutProbe(spec: ProbeSpec): Promise<FanoutProbe> {
   let subscribers: number;
   try {
     await send(spec);
-    const ready = await receive("its streams were in place");
+    const ready = await receive("it was ready");
     if (!("ready" in ready)) throw new Error(`unexpected reply ${JSON.stringify(ready)}`);
     subscribers = ready.subscribers;
   } catch (error) {
@@ -118,12 +151,42 @@ export async function spawnFanoutProbe(spec: ProbeSpec): Promise<FanoutProbe> {
   }
   return {
     subscribers,
-    async publishOnce(n) {
+    async once(n) {
       await send({ n });
-      const reply = await receive(`publication ${n}`);
-      if (!("delays" in reply)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
-      return reply.delays;
+      const reply = await receive(`run ${n}`);
+      if (!("values" in reply)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+      return reply.values;
     },
     [Symbol.asyncDispose]: stop,
+  };
+}
+
+/**
+ * Starts a probe process for `spec` and resolves once its streams are in
+ * place, as a {@link FanoutProbe} (see the module).
+ */
+export async function spawnFanoutProbe(spec: FanoutSpec): Promise<FanoutProbe> {
+  const probe = await spawnProbe(spec);
+  return {
+    subscribers: probe.subscribers,
+    publishOnce: (n) => probe.once(n),
+    [Symbol.asyncDispose]: () => probe[Symbol.asyncDispose](),
+  };
+}
+
+/**
+ * Starts a probe process for `spec` and resolves once its client is ready
+ * (for etcd, once the values are stored), as a {@link RemoteRead}.
+ */
+export async function spawnReadProbe(spec: ReadSpec): Promise<RemoteRead> {
+  const probe = await spawnProbe(spec);
+  let n = 0;
+  return {
+    async read() {
+      const [ms] = await probe.once(n++);
+      if (ms === undefined) throw new Error(`the ${spec.kind} probe process timed nothing`);
+      return ms;
+    },
+    [Symbol.asyncDispose]: () => probe[Symbol.asyncDispose](),
   };
 }
