@@ -13,6 +13,10 @@
  * reads too slowly) is dropped, and its subscription ends with an error
  * saying so; the others are not delayed.
  *
+ * {@link NotificationBroadcaster.settled} tells when every publication is
+ * handed out and no client is behind: what hands on many publications at
+ * once (a burst of another hub's) waits for it between runs of them.
+ *
  * A subscription's first frame is a keep-alive (meaning "subscribed"), and
  * whenever a subscriber has been sent nothing for `keepAliveMs`, it gets
  * another; each carries the register's current version. Keep-alives cost one
@@ -104,6 +108,10 @@ export class NotificationBroadcaster {
   readonly #options: Required<BroadcasterOptions>;
   /** Publications not yet handed to every subscriber, oldest first. */
   readonly #fanOuts: FanOut[] = [];
+  /** Subscribers whose sink said their client is not keeping up, until it is again. */
+  readonly #paused = new Set<Subscriber>();
+  /** Called once no fan-out is pending and no subscriber is paused (see {@link settled}). */
+  #settledWaiters: (() => void)[] = [];
   #dropped = 0;
 
   /** Creates a broadcaster without subscribers. */
@@ -166,7 +174,33 @@ export class NotificationBroadcaster {
       }
       this.#fanOuts.shift();
     }
+    this.#checkSettled();
   };
+
+  /**
+   * Resolves once every publication is handed to every subscriber and no
+   * subscriber's client is behind (each has taken what it was sent), or
+   * after `timeoutMs` (a client that stopped reading is dropped only once
+   * `queueLimit` notifications wait for it). What hands many publications
+   * at once (a burst of another hub's, read from the store) waits for this
+   * between runs of them, so that clients that keep up are not dropped.
+   */
+  settled(options: { timeoutMs: number }): Promise<void> {
+    if (this.#isSettled()) return Promise.resolve();
+    const stop = new AbortController();
+    const woken = new Promise<void>((resolve) => this.#settledWaiters.push(resolve));
+    const timedOut = this.#options.scheduler.sleep(options.timeoutMs, stop.signal).catch(() => {});
+    return Promise.race([woken, timedOut]).finally(() => stop.abort());
+  }
+
+  #isSettled(): boolean {
+    return this.#fanOuts.length === 0 && this.#paused.size === 0;
+  }
+
+  #checkSettled(): void {
+    if (this.#settledWaiters.length === 0 || !this.#isSettled()) return;
+    for (const settle of this.#settledWaiters.splice(0)) settle();
+  }
 
   /** Sends `event` to `subscriber`, queues it, or drops the subscriber whose queue is full. */
   #hand(subscriber: Subscriber, event: BlueprintEvent): void {
@@ -215,7 +249,9 @@ export class NotificationBroadcaster {
         stopKeepAlives.abort();
         signal.removeEventListener("abort", onAbort);
         this.#subscribers.delete(subscriber);
+        this.#paused.delete(subscriber);
         subscriber.queue.length = 0;
+        this.#checkSettled();
         if (error) settle.reject(error);
         else settle.resolve();
       },
@@ -269,6 +305,7 @@ export class NotificationBroadcaster {
     subscriber.lastSentAt = this.#options.clock.now();
     if (!subscriber.sink.send(frame)) {
       subscriber.paused = true;
+      this.#paused.add(subscriber);
       subscriber.sink.whenReady(() => this.#resume(subscriber));
     }
   }
@@ -281,7 +318,11 @@ export class NotificationBroadcaster {
       if (frame === undefined) break;
       this.#send(subscriber, frame);
     }
-    if (!subscriber.paused && subscriber.failure) subscriber.finish(subscriber.failure);
+    if (!subscriber.paused) {
+      this.#paused.delete(subscriber);
+      if (subscriber.failure) subscriber.finish(subscriber.failure);
+      this.#checkSettled();
+    }
   }
 
   /** Sends a keep-alive whenever `subscriber` has been sent nothing for `keepAliveMs`. */

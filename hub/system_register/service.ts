@@ -19,6 +19,13 @@ import type { IntegrityReport } from "./integrity.ts";
 import type { BlueprintEntry, EntriesOptions, SystemRegisterStore } from "./types.ts";
 import { RegisterWatcher, scanRegister } from "./watcher.ts";
 
+/**
+ * Longest wait for subscribers to take a run of a burst of publications
+ * before handing on the next (a client that stopped reading holds a burst
+ * back this long per run, until it is dropped).
+ */
+const BURST_PACE_TIMEOUT_MS = 1000;
+
 /** Options of {@link openSystemRegister}. */
 export interface SystemRegisterOptions {
   /** This hub's id (genesis publisher). */
@@ -104,6 +111,10 @@ export class SystemRegister {
     this.#watcher = new RegisterWatcher(store, init.start, {
       onEvent: (event) => this.#announce(event),
       onCorrupt: (report) => this.#corrupt(report),
+      // A burst of another hub's publications goes out in runs of a quarter of a subscriber's
+      // queue, each once subscribers took the last.
+      pace: () => this.notifications.settled({ timeoutMs: BURST_PACE_TIMEOUT_MS }),
+      paceEvery: Math.max(1, Math.floor((init.options.subscriberQueueLimit ?? 1024) / 4)),
       ...(init.options.logger ? { logger: init.options.logger } : {}),
     });
     this.notifications = new NotificationBroadcaster({

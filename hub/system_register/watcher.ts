@@ -15,6 +15,9 @@ import { ActiveVersions } from "./active_versions.ts";
 import { entryProblem, GENESIS_CHAIN_HASH, type IntegrityReport } from "./integrity.ts";
 import type { SystemRegisterStore } from "./types.ts";
 
+/** Entries of one check handed on between two waits for the notifications' pace. */
+const DEFAULT_PACE_EVERY = 256;
+
 /** Where the watcher starts: what an initial scan found. */
 export interface WatchStart {
   /** The last version seen. */
@@ -33,6 +36,13 @@ export interface WatcherOptions {
   onCorrupt: (report: IntegrityReport & { ok: false }) => void;
   /** Logs store failures (the next check retries). */
   logger?: Logger;
+  /**
+   * Awaited after every `paceEvery` entries of one check (a burst of another
+   * hub's publications), before handing on more: the notifications' pace.
+   */
+  pace?: () => Promise<void>;
+  /** Entries handed on between two waits for `pace` (default 256; keep it under a subscriber's queue limit). */
+  paceEvery?: number;
 }
 
 /** Scans the whole register once, validating it; gives the watcher's start and the report. */
@@ -124,6 +134,8 @@ export class RegisterWatcher {
   async #read(): Promise<void> {
     try {
       if (await this.#store.currentVersion() <= this.#last.version) return;
+      const { pace, paceEvery = DEFAULT_PACE_EVERY } = this.#options;
+      let handed = 0;
       for await (const entry of this.#store.entries({ afterVersion: this.#last.version })) {
         const problem = entryProblem(entry, this.#last);
         if (problem) {
@@ -141,6 +153,7 @@ export class RegisterWatcher {
         this.#last.version = entry.version;
         this.#last.chainHash = entry.chainHash;
         this.#options.onEvent({ entry, kind: known ? "updated" : "published" });
+        if (pace && ++handed % paceEvery === 0) await pace();
       }
     } catch (error) {
       this.#options.logger?.warning("Cannot read new system register entries: {error}", {

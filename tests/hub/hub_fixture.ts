@@ -322,3 +322,27 @@ export class Subscription implements AsyncDisposable {
     for (const wake of this.#waiters.splice(0)) wake();
   }
 }
+
+/**
+ * A subscription through `channel` that takes its first frame (the
+ * keep-alive meaning "subscribed") and then reads no more, as a client that
+ * stopped reading; `readOn()` reads on to the end (rejecting with the error
+ * that ended it).
+ */
+export async function stalledSubscription(
+  channel: GrpcChannel,
+  peerId: string,
+): Promise<{ readOn(): Promise<void> }> {
+  const frames = syncClient(channel).subscribeToPushNotifications({ peerId })[
+    Symbol.asyncIterator
+  ]();
+  const first = await frames.next();
+  if (first.done || !isKeepAlive(first.value)) {
+    throw new Error(`the subscription of ${peerId} did not start with a keep-alive`);
+  }
+  return {
+    async readOn() {
+      for (let next = await frames.next(); !next.done; next = await frames.next());
+    },
+  };
+}

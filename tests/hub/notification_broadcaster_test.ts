@@ -280,3 +280,58 @@ Deno.test("closeAll hands publications still being fanned out to their remaining
   for (const next of deferred.splice(0)) next();
   assert.deepEqual(sinks.map((s) => s.events), Array(3).fill([8, 9]));
 });
+
+/** Whether `promise` has settled, after the microtasks queued so far. */
+async function isSettled(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(() => settled = true, () => settled = true);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return settled;
+}
+
+Deno.test("settled waits until every publication is handed out and every client behind caught up", async () => {
+  const { notifications, scheduler, nextTurn } = broadcaster({ batchSize: 1 });
+  const { sinks, ended, controller } = subscribeMany(notifications, 2);
+  assert.equal(await isSettled(notifications.settled({ timeoutMs: 5000 })), true);
+
+  sinks[0]!.ready = false;
+  notifications.publish(event(2)); // the first subscriber now, the second on the next turn
+  const settled = notifications.settled({ timeoutMs: 5000 });
+  assert.equal(await isSettled(settled), false, "a fan-out is still pending");
+  nextTurn();
+  assert.equal(await isSettled(settled), false, "a client is behind");
+  sinks[0]!.catchUp();
+  assert.equal(await isSettled(settled), true);
+  assert.equal(
+    scheduler.pending.filter((sleep) => sleep.ms === 5000).length,
+    0,
+    "its timeout ended",
+  );
+  controller.abort();
+  await Promise.all(ended);
+});
+
+Deno.test("settled gives up after its timeout on a client that stays behind", async () => {
+  const { notifications, scheduler } = broadcaster();
+  const { sinks, ended, controller } = subscribeMany(notifications, 1);
+  sinks[0]!.ready = false;
+  notifications.publish(event(2));
+  const settled = notifications.settled({ timeoutMs: 5000 });
+  assert.equal(await isSettled(settled), false);
+  scheduler.pending.find((sleep) => sleep.ms === 5000)!.release();
+  assert.equal(await isSettled(settled), true);
+  controller.abort();
+  await Promise.all(ended);
+});
+
+Deno.test("settled stops waiting for a client that leaves", async () => {
+  const { notifications } = broadcaster();
+  const { sinks, ended, controller } = subscribeMany(notifications, 1);
+  sinks[0]!.ready = false;
+  notifications.publish(event(2));
+  const settled = notifications.settled({ timeoutMs: 5000 });
+  assert.equal(await isSettled(settled), false);
+  controller.abort();
+  await Promise.all(ended);
+  assert.equal(await isSettled(settled), true);
+});

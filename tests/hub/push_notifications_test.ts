@@ -15,6 +15,7 @@ import {
   NotificationType,
   publishBlueprint,
   rejectsWithCode,
+  stalledSubscription,
   startTestHub,
   Subscription,
   syncClient,
@@ -212,9 +213,7 @@ Deno.test("a subscriber that stops reading does not hold up the others: it is dr
   // Separate connections, as separate peers would have.
   using stalledChannel = hub.channel();
   using readerChannel = hub.channel();
-  const stalled = syncClient(stalledChannel)
-    .subscribeToPushNotifications({ peerId: "stalled" })[Symbol.asyncIterator]();
-  assert.ok(isKeepAlive((await stalled.next()).value!)); // subscribed; it reads no more
+  const stalled = await stalledSubscription(stalledChannel, "stalled"); // it reads no more
   await using reader = new Subscription(readerChannel, { peerId: "reader" });
   await reader.subscribed();
   assert.equal(hub.register.notifications.size, 2);
@@ -239,9 +238,7 @@ Deno.test("a subscriber that stops reading does not hold up the others: it is dr
 
   // The stalled client, reading again, learns that it was dropped.
   await rejectsWithCode(
-    (async () => {
-      for (let next = await stalled.next(); !next.done; next = await stalled.next());
-    })(),
+    stalled.readOn(),
     "resource_exhausted",
     /Subscription of peer "stalled" dropped: it fell 8 notifications behind/,
   );

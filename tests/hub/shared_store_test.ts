@@ -18,6 +18,7 @@ import {
   openDataDirStore,
   publishBlueprint,
   rejectsWithCode,
+  stalledSubscription,
   startTestHub,
   Subscription,
   syncClient,
@@ -196,4 +197,73 @@ Deno.test("a hub following a shared store refuses to serve an entry altered befo
   assert.equal((subscription.error as { code?: string } | undefined)?.code, "failed_precondition");
   assert.match(String(subscription.error), naming);
   assert.equal((await b.app.request("/readyz")).status, 503);
+});
+
+Deno.test("a burst of 3,000 publications by another hub reaches subscribers that keep up, none dropped", async () => {
+  await using dir = await tempDataDir();
+  await using a = await startTestHub({ hubId: "hub-a", dataDir: dir.path });
+  const scheduler = new FakeScheduler(); // hub B polls only when told: it finds the whole burst at once
+  await using b = await startTestHub({ hubId: "hub-b", dataDir: dir.path, scheduler });
+  using channel = b.channel();
+  const subscriptions = Array.from(
+    { length: 3 },
+    (_, n) => new Subscription(channel, { peerId: `peer-${n}` }),
+  );
+  try {
+    for (const subscription of subscriptions) await subscription.subscribed();
+    const burst = 3_000;
+    for (let n = 0; n < burst; n++) await publishBlueprint(a, `bp-burst-${n}`);
+    assert.equal(b.register.version, 1, "hub B has not polled yet");
+
+    await scheduler.tick(); // hub B polls the store: 3,000 new entries at once
+    for (const subscription of subscriptions) {
+      await subscription.eventCount(burst);
+      assert.equal(subscription.error, undefined);
+      assert.deepEqual(
+        versions(subscription.events),
+        Array.from({ length: burst }, (_, n) => n + 2),
+      );
+    }
+    assert.equal(b.register.notifications.dropped, 0);
+  } finally {
+    for (const subscription of subscriptions) await subscription[Symbol.asyncDispose]();
+  }
+});
+
+Deno.test("a subscriber that stops reading during a burst from another hub is dropped; the others get it all", async () => {
+  await using dir = await tempDataDir();
+  await using a = await startTestHub({ hubId: "hub-a", dataDir: dir.path });
+  const scheduler = new FakeScheduler();
+  await using b = await startTestHub({
+    hubId: "hub-b",
+    dataDir: dir.path,
+    scheduler,
+    subscriberQueueLimit: 64,
+  });
+  using stalledChannel = b.channel();
+  using readerChannel = b.channel();
+  const stalled = await stalledSubscription(stalledChannel, "stalled"); // it reads no more
+  await using reader = new Subscription(readerChannel, { peerId: "reader" });
+  await reader.subscribed();
+  const burst = 2_000;
+  for (let n = 0; n < burst; n++) await publishBlueprint(a, `bp-burst-${n}`, { bytes: 512 });
+
+  const polled = scheduler.tick(); // hub B reads the burst, a run at a time
+  // Each run waits for the stalled subscriber until its pace timeout (1 s) ends: released here
+  // once the reader has taken the run (every entry hub B has read so far).
+  while (b.register.notifications.countFor("stalled") > 0) {
+    await reader.eventCount(b.register.version - 1);
+    const pace = scheduler.pending.find((sleep) => sleep.ms === 1000);
+    if (pace) pace.release();
+    else await new Promise((resolve) => setTimeout(resolve, 0)); // a turn for the watcher
+  }
+  await polled;
+  await reader.eventCount(burst);
+  assert.deepEqual(versions(reader.events), Array.from({ length: burst }, (_, n) => n + 2));
+  assert.equal(b.register.notifications.dropped, 1);
+  await rejectsWithCode(
+    stalled.readOn(),
+    "resource_exhausted",
+    /Subscription of peer "stalled" dropped: it fell 64 notifications behind/,
+  );
 });
