@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { lines } from "../../shared/lines.ts";
 import { settlesWithin } from "../../shared/async.ts";
 import type { FanoutProbe } from "./fanout.ts";
 
@@ -83,20 +84,6 @@ export interface RemoteRead extends AsyncDisposable {
 const WORKER = new URL("./probe_worker.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
 const STOP_TIMEOUT_MS = 10_000;
-
-/** Reads `stream` as lines of text. */
-export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    pending += text;
-    let end: number;
-    while ((end = pending.indexOf("\n")) >= 0) {
-      yield pending.slice(0, end);
-      pending = pending.slice(end + 1);
-    }
-  }
-  if (pending !== "") yield pending;
-}
 
 /** A probe process, prepared: each `once(n)` is one timed run of it. */
 interface ProbeProcess extends AsyncDisposable {

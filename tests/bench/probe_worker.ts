@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { lines, type ProbeReply, type ProbeSpec } from "./probe_process.ts";
+import { lines } from "../../shared/lines.ts";
+import type { ProbeReply, ProbeSpec } from "./probe_process.ts";
 
 const encoder = new TextEncoder();
 
