@@ -87,6 +87,8 @@ export interface CoalescedWritesOptions {
    * (`response_lanes.ts`) with this window, in bytes; 0 or unset: none.
    */
   laneWindowBytes?: number;
+  /** Largest response a lane writes, in bytes (the server's `grpc.max_send_message_length`). */
+  maxMessageBytes?: number;
 }
 
 /**
@@ -96,13 +98,17 @@ export interface CoalescedWritesOptions {
  * be handed grpc-js's own call.
  */
 export function coalescedWrites(options: CoalescedWritesOptions = {}): ServerInterceptor {
-  const laneWindowBytes = options.laneWindowBytes ?? 0;
+  const { laneWindowBytes = 0, maxMessageBytes } = options;
   return (method, call) => {
     const socket = callSocket(call);
     if (socket === undefined) return new ServerInterceptingCall(call);
     const coalesce = () => corkUntilNextTick(socket);
     const lane = laneWindowBytes > 0 && method.responseStream
-      ? openResponseLane(call, { windowBytes: laneWindowBytes, afterWrite: coalesce })
+      ? openResponseLane(call, {
+        windowBytes: laneWindowBytes,
+        afterWrite: coalesce,
+        ...(maxMessageBytes !== undefined && { maxMessageBytes }),
+      })
       : undefined;
     return new ServerInterceptingCall(call, {
       ...(lane && {

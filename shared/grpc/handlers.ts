@@ -281,13 +281,22 @@ async function pushAll(
   const writable: Writable = call;
   const lane = responseLane(call.metadata);
   if (lane) {
+    let refused = false;
     await responses.push({
       send(response) {
-        if (signal.aborted || writable.destroyed || writable.writableEnded) return false;
-        return lane.write(responseBytes(output, response));
+        if (refused || signal.aborted || writable.destroyed || writable.writableEnded) return false;
+        try {
+          return lane.write(responseBytes(output, response));
+        } catch (error) {
+          // Not thrown at the sender (a fan-out to other streams): this call ends with it.
+          refused = true;
+          call.emit("error", statusForError(error));
+          return false;
+        }
       },
       whenReady: (callback) => lane.whenDrained(callback),
     });
+    if (refused) return;
     if (!signal.aborted && !writable.destroyed && !writable.writableEnded) call.end();
     return;
   }

@@ -15,6 +15,11 @@
  * client that does not read leaves them there, HTTP/2 flow control holding
  * them back); `whenDrained` waits until all of it is written out.
  *
+ * A response larger than the server's `grpc.max_send_message_length` is
+ * refused as grpc-js refuses it: `write` throws resource_exhausted, and the
+ * call ends with it. (What a lane leaves out of grpc-js's work: its channelz
+ * count of messages sent.)
+ *
  * Lanes are made by the server's first interceptor (`coalescing.ts`), the
  * only one that is handed grpc-js's own call, and only when the server has
  * no interceptors of its own (a lane would go around them). A handler finds
@@ -26,6 +31,7 @@
  */
 import { Buffer } from "node:buffer";
 import { Metadata, type ServerInterceptingCallInterface } from "@grpc/grpc-js";
+import { AppError } from "../errors.ts";
 
 /** Where a server stream's encoded responses can be written directly. */
 export interface ResponseLane {
@@ -65,6 +71,8 @@ export interface ResponseLaneOptions {
   windowBytes: number;
   /** Called after each write (the coalescing of socket writes). */
   afterWrite?: () => void;
+  /** Largest response, in bytes (the server's `grpc.max_send_message_length`; default none). */
+  maxMessageBytes?: number;
 }
 
 /**
@@ -87,13 +95,19 @@ export function openResponseLane(
   const http2 = stream as LaneStream;
   // A write racing the stream's end fails there; the call ends through grpc-js's close handling.
   http2.on("error", () => {});
-  const { afterWrite } = options;
+  const { afterWrite, maxMessageBytes } = options;
   // Past the stream's own high-water mark, so that a full window always ends with "drain".
   const windowBytes = Math.max(options.windowBytes, http2.writableHighWaterMark);
   let headersSent = false;
   return {
     write(message) {
       if (http2.destroyed || http2.writableEnded) return false;
+      if (maxMessageBytes !== undefined && message.byteLength > maxMessageBytes) {
+        throw new AppError(
+          "resource_exhausted",
+          `Sent message larger than max (${message.byteLength} vs. ${maxMessageBytes})`,
+        );
+      }
       if (!headersSent) {
         call.sendMetadata(new Metadata());
         headersSent = true;

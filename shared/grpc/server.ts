@@ -29,6 +29,12 @@ export interface GrpcServerOptions extends ServiceOptions {
   responseWindowBytes?: number;
 }
 
+/** The server's limit on sent messages, as lanes take it (grpc-js: -1 or unset is none). */
+function maxSendLength(options: ServerOptions | undefined): { maxMessageBytes?: number } {
+  const max = options?.["grpc.max_send_message_length"];
+  return typeof max === "number" && max >= 0 ? { maxMessageBytes: max } : {};
+}
+
 /** Options of {@link GrpcServer.listen}. */
 export interface ListenOptions {
   /** Bind address (default 127.0.0.1). */
@@ -61,7 +67,10 @@ export class GrpcServer implements AsyncDisposable {
       interceptors: [
         // First: it is handed grpc-js's own call (see coalescing.ts). Response lanes go around
         // the interceptors after it, so there are none when the server has its own.
-        coalescedWrites({ laneWindowBytes: ownInterceptors.length === 0 ? windowBytes : 0 }),
+        coalescedWrites({
+          laneWindowBytes: ownInterceptors.length === 0 ? windowBytes : 0,
+          ...maxSendLength(options.serverOptions),
+        }),
         ...(windowBytes > 0 ? [pipelinedResponses(windowBytes)] : []),
         ...ownInterceptors,
       ],

@@ -25,7 +25,9 @@ import {
   serviceDefinition,
   serviceImplementation,
 } from "../../shared/grpc/mod.ts";
+import { AppError } from "../../shared/errors.ts";
 import { bindLoopback } from "../fixtures/grpc.ts";
+import { until } from "../fixtures/wait.ts";
 
 /** An HTTP/2 stream stand-in whose writes complete only when told to. */
 function slowStream(highWaterMark: number) {
@@ -208,4 +210,53 @@ Deno.test("the first server interceptor of grpc-js is handed a call a lane can w
   } finally {
     server.forceShutdown();
   }
+});
+
+Deno.test("a response over the server's size limit ends its stream with RESOURCE_EXHAUSTED, as grpc-js does", async () => {
+  let pushEnded = false;
+  await using server = new GrpcServer({
+    serverOptions: { "grpc.max_send_message_length": 1024 },
+  }).add(SystemRegisterSync, {
+    async *fullSync(_request, context) {
+      assert.ok(responseLane(context.metadata));
+      yield { blueprintId: "small", version: 1n };
+      yield { blueprintId: "large", blueprintDocument: new Uint8Array(2048), version: 2n };
+    },
+    subscribeToPushNotifications(_request, context) {
+      return pushed((sink) => {
+        sink.send({ blueprintId: "small" });
+        sink.send({ blueprintId: "large", blueprintSummary: new Uint8Array(2048) });
+        return new Promise<void>((resolve) => {
+          context.signal.addEventListener("abort", () => {
+            pushEnded = true;
+            resolve();
+          }, { once: true });
+        });
+      });
+    },
+  });
+  using channel = new GrpcChannel(`127.0.0.1:${await server.listen()}`);
+  const client = createClient(SystemRegisterSync, channel);
+  const seen: string[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const entry of client.fullSync({})) seen.push(entry.blueprintId);
+    })(),
+    (error: unknown) => {
+      assert.ok(error instanceof AppError);
+      assert.equal(error.code, "resource_exhausted");
+      assert.match(error.message, /Sent message larger than max \(\d+ vs\. 1024\)/);
+      return true;
+    },
+  );
+  assert.deepEqual(seen, ["small"]);
+  const notified: string[] = [];
+  await assert.rejects(
+    client.subscribeToPushNotifications({ peerId: "p" }).listen((n) => {
+      notified.push(n.blueprintId);
+    }),
+    (error: unknown) => error instanceof AppError && error.code === "resource_exhausted",
+  );
+  assert.deepEqual(notified, ["small"]);
+  await until("the push's signal aborts once its call ended", () => Promise.resolve(pushEnded));
 });
