@@ -13,21 +13,21 @@ import {
   DEFAULT_DEMO_PORTS,
   type DemoNetwork,
   type DemoPorts,
-  freeLoopbackPort,
   startDemoNetwork,
 } from "./network.ts";
+import { freePort } from "../shared/ports.ts";
 import { walkThrough } from "./smoke.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
 function freePorts(): DemoPorts {
   return {
-    alpha: freeLoopbackPort(),
-    bravo: freeLoopbackPort(),
-    charlie: freeLoopbackPort(),
-    register: freeLoopbackPort(),
-    hub: freeLoopbackPort(),
-    hubGrpc: freeLoopbackPort(),
+    alpha: freePort(),
+    bravo: freePort(),
+    charlie: freePort(),
+    register: freePort(),
+    hub: freePort(),
+    hubGrpc: freePort(),
   };
 }
 

@@ -252,11 +252,3 @@ export async function startDemoNetwork(options: DemoNetworkOptions): Promise<Dem
     [Symbol.asyncDispose]: stopAll,
   };
 }
-
-/** A free loopback port (for a demo run beside other services, as the smoke run is). */
-export function freeLoopbackPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}

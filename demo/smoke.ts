@@ -10,6 +10,7 @@
  */
 import { SystemRegisterSync } from "../gen/sorcha/peer/v1/system_register_sync_pb.ts";
 import { NotificationType } from "../gen/sorcha/peer/v1/system_register_sync_pb.ts";
+import { within } from "../shared/async.ts";
 import { createClient, GrpcChannel } from "../shared/grpc/mod.ts";
 import type { DemoNetwork, DemoService } from "./network.ts";
 
@@ -173,7 +174,7 @@ export async function walkThrough(
     });
     ended.catch(() => {}); // raced below; its error is the check's
     try {
-      await withTimeout(Promise.race([inPlace, ended]), 5_000, "subscription's first frame");
+      await within(Promise.race([inPlace, ended]), { ms: 5_000, what: "the first frame" });
       const published = await json<{ version: number; checksum: string }>(
         await send(`${hub.url}/api/system-register/blueprints`, "POST", {
           blueprintId,
@@ -183,7 +184,10 @@ export async function walkThrough(
         "POST /api/system-register/blueprints",
         201,
       );
-      const version = await withTimeout(Promise.race([arrived, ended]), 5_000, "notification");
+      const version = await within(Promise.race([arrived, ended]), {
+        ms: 5_000,
+        what: "the notification",
+      });
       expect(
         Number(version) === published.version,
         `notified version ${version}, published ${published.version}`,
@@ -214,18 +218,4 @@ export async function walkThrough(
     });
   }
   return result;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new CheckFailed(`no ${what} within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -19,3 +19,25 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
     clearTimeout(timer);
   }
 }
+
+/**
+ * `promise`'s outcome, or a rejection saying `timed out after {ms} ms:
+ * {what}` when it has not settled within `ms`. The timer is always cleared.
+ */
+export async function within<T>(
+  promise: Promise<T>,
+  options: { ms: number; what: string },
+): Promise<T> {
+  const { ms, what } = options;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

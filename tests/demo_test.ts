@@ -3,6 +3,7 @@
  * loopback, the walk-through, one line per check, exit code 0.
  */
 import assert from "node:assert/strict";
+import { freePort } from "./fixtures/ports.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -28,15 +29,14 @@ Deno.test("deno task demo --smoke starts the whole network, passes every check o
 });
 
 Deno.test("the walk-through reports each failed check with what it saw, and counts it", async () => {
-  const { freeLoopbackPort } = await import("../demo/network.ts");
   const { walkThrough } = await import("../demo/smoke.ts");
-  const down = (name: string) => ({ name, url: `http://127.0.0.1:${freeLoopbackPort()}` });
+  const down = (name: string) => ({ name, url: `http://127.0.0.1:${freePort()}` });
   const network = {
     alpha: down("alpha"),
     bravo: down("bravo"),
     charlie: down("charlie"),
     register: down("register"),
-    hub: { ...down("hub"), grpc: `127.0.0.1:${freeLoopbackPort()}` },
+    hub: { ...down("hub"), grpc: `127.0.0.1:${freePort()}` },
     services: [] as { name: string; url: string }[],
     log: () => "",
     [Symbol.asyncDispose]: () => Promise.resolve(),

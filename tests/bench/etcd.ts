@@ -9,10 +9,10 @@
  */
 import { Buffer } from "node:buffer";
 import { Etcd3, type IWatchResponse } from "etcd3";
-import { settlesWithin } from "../../shared/async.ts";
+import { settlesWithin, within } from "../../shared/async.ts";
 import { BULK_FLOW_CONTROL_WINDOW_BYTES } from "../../shared/grpc/channel.ts";
 import { freePort } from "../fixtures/ports.ts";
-import { type FanoutProbe, within } from "./fanout.ts";
+import type { FanoutProbe } from "./fanout.ts";
 
 const READY_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -317,7 +317,10 @@ export async function prepareEtcdWatchFanout(
     for (let i = 0; i < watchers; i++) {
       streams.push(await openWatch(clients[i % connections]!, key));
     }
-    await within(Promise.all(streams.map((s) => s.created)), WATCH_TIMEOUT_MS, "watches created");
+    await within(Promise.all(streams.map((s) => s.created)), {
+      ms: WATCH_TIMEOUT_MS,
+      what: "watches created",
+    });
   } catch (error) {
     close();
     throw error;
@@ -333,7 +336,10 @@ export async function prepareEtcdWatchFanout(
       value.write(marker);
       const began = performance.now();
       await writer.put(key).value(value);
-      const at = await within(Promise.all(arrivals), WATCH_TIMEOUT_MS, `${marker} seen by all`);
+      const at = await within(Promise.all(arrivals), {
+        ms: WATCH_TIMEOUT_MS,
+        what: `${marker} seen by all`,
+      });
       return at.map((t) => t - began);
     },
     [Symbol.asyncDispose]: () => Promise.resolve(close()),

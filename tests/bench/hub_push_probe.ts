@@ -9,7 +9,8 @@
 import { SystemRegisterSync } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
 import { blueprintNotificationDecoder } from "../../shared/contracts/blueprint_notification_decoder.ts";
 import { createClient, GrpcChannel, type ServiceClient } from "../../shared/grpc/mod.ts";
-import { type FanoutProbe, within } from "./fanout.ts";
+import { within } from "../../shared/async.ts";
+import type { FanoutProbe } from "./fanout.ts";
 
 /**
  * grpc-js shares one connection among all channels to one address unless
@@ -153,11 +154,10 @@ export async function prepareHubPushFanout(
     (_, n) => subscribe(clients[n % channels]!, n, stop.signal),
   );
   try {
-    await within(
-      Promise.all(subscribers.map((s) => s.subscribed)),
-      WAIT_TIMEOUT_MS,
-      `${count} subscriptions in place`,
-    );
+    await within(Promise.all(subscribers.map((s) => s.subscribed)), {
+      ms: WAIT_TIMEOUT_MS,
+      what: `${count} subscriptions in place`,
+    });
   } catch (error) {
     close();
     throw error;
@@ -174,11 +174,10 @@ export async function prepareHubPushFanout(
       };
       const began = performance.now();
       await hub.publish(input);
-      const at = await within(
-        arrivals,
-        WAIT_TIMEOUT_MS,
-        `${blueprintId} delivered to every stream`,
-      );
+      const at = await within(arrivals, {
+        ms: WAIT_TIMEOUT_MS,
+        what: `${blueprintId} delivered to every stream`,
+      });
       return at.map((t) => t - began);
     },
     [Symbol.asyncDispose]: () => Promise.resolve(close()),

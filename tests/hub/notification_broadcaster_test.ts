@@ -48,6 +48,12 @@ function subscribeMany(notifications: NotificationBroadcaster, count: number) {
   return { sinks, ended, controller };
 }
 
+/** One subscriber without filters, with its recording sink; abort `controller` to end it. */
+function subscribeOne(notifications: NotificationBroadcaster) {
+  const { sinks, ended, controller } = subscribeMany(notifications, 1);
+  return { sink: sinks[0]!, ended: ended[0]!, controller };
+}
+
 function event(version: number): BlueprintEvent {
   return {
     kind: "published",
@@ -96,13 +102,7 @@ class RecordingSink implements FrameSink {
 
 Deno.test("a subscription starts with a keep-alive of the current version, then its events", async () => {
   const { notifications } = broadcaster({ version: 7 });
-  const controller = new AbortController();
-  const sink = new RecordingSink();
-  const ended = notifications.attach("peer-1", {
-    filters: NO_FILTERS,
-    sink,
-    signal: controller.signal,
-  });
+  const { sink, ended, controller } = subscribeOne(notifications);
   assert.deepEqual(sink.frames, [{ kind: "keepalive", version: 7 }]);
   assert.equal(notifications.publish(event(8)), 1);
   assert.deepEqual(sink.frames[1], { kind: "event", event: event(8), sequence: 1 });
@@ -114,16 +114,8 @@ Deno.test("a subscription starts with a keep-alive of the current version, then 
 
 Deno.test("frames for a client that is not keeping up wait, in order, until it is ready", async () => {
   const { notifications } = broadcaster();
-  const controller = new AbortController();
-  const slow = new RecordingSink();
-  const other = new RecordingSink();
-  const ended = [slow, other].map((sink) =>
-    notifications.attach(`peer-${notifications.size}`, {
-      filters: NO_FILTERS,
-      sink,
-      signal: controller.signal,
-    })
-  );
+  const { sinks, ended, controller } = subscribeMany(notifications, 2);
+  const [slow, other] = sinks as [RecordingSink, RecordingSink];
   slow.ready = false;
   notifications.publish(event(2)); // sent, and the sink says it is full
   notifications.publish(event(3));
@@ -172,13 +164,7 @@ Deno.test("a subscriber that falls queueLimit notifications behind is dropped wi
 
 Deno.test("keep-alives are sent only after keepAliveMs without any frame", async () => {
   const { notifications, scheduler } = broadcaster({ version: 3 });
-  const controller = new AbortController();
-  const sink = new RecordingSink();
-  const ended = notifications.attach("peer-1", {
-    filters: NO_FILTERS,
-    sink,
-    signal: controller.signal,
-  });
+  const { sink, ended, controller } = subscribeOne(notifications);
   let idle = await scheduler.nextSleep();
   assert.equal(idle.ms, 1000);
   idle.release(); // 1000 ms without a frame
@@ -208,13 +194,7 @@ Deno.test("a subscription whose signal is already aborted is not registered", as
 
 Deno.test("closeAll ends every subscription with the error given, after what was queued", async () => {
   const { notifications } = broadcaster();
-  const controller = new AbortController();
-  const sink = new RecordingSink();
-  const ended = notifications.attach("peer-1", {
-    filters: NO_FILTERS,
-    sink,
-    signal: controller.signal,
-  });
+  const { sink, ended } = subscribeOne(notifications);
   sink.ready = false;
   notifications.publish(event(8));
   notifications.publish(event(9)); // queued
