@@ -8,32 +8,11 @@
  */
 import { ConfigError } from "../shared/config.ts";
 import { log, setupLogging } from "../shared/logging.ts";
+import { readPemFile } from "../shared/pem.ts";
 import { serveUntilSignal } from "../shared/serve.ts";
 import { untilStdinCloses } from "../shared/supervise.ts";
 import { type HubConfig, parseHubConfig } from "./config.ts";
 import { startHub } from "./hub.ts";
-
-/** Reads a PEM file named by `variable`; a ConfigError when it cannot be read or is not PEM. */
-async function readPem(path: string, variable: string): Promise<Uint8Array> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (error) {
-    throw new ConfigError(
-      `Invalid configuration: ${variable}=${JSON.stringify(path)}: cannot read the PEM file (${
-        error instanceof Error ? error.message : error
-      })`,
-    );
-  }
-  if (!new TextDecoder().decode(bytes).includes("-----BEGIN ")) {
-    throw new ConfigError(
-      `Invalid configuration: ${variable}=${
-        JSON.stringify(path)
-      }: expected a PEM file (no "-----BEGIN" line in it)`,
-    );
-  }
-  return bytes;
-}
 
 /** The TLS certificate and key the configuration names, read. */
 type Tls = { cert: Uint8Array; key: Uint8Array } | undefined;
@@ -41,8 +20,8 @@ type Tls = { cert: Uint8Array; key: Uint8Array } | undefined;
 async function readTls(config: HubConfig): Promise<Tls> {
   if (!config.tls) return undefined;
   return {
-    cert: await readPem(config.tls.certPath, "GRPC_TLS_CERT"),
-    key: await readPem(config.tls.keyPath, "GRPC_TLS_KEY"),
+    cert: await readPemFile(config.tls.certPath, "GRPC_TLS_CERT"),
+    key: await readPemFile(config.tls.keyPath, "GRPC_TLS_KEY"),
   };
 }
 

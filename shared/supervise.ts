@@ -46,6 +46,11 @@ export interface SuperviseOptions {
   now?: () => number;
   /** Where the supervisor's lines go (default standard error). */
   log?: (line: string) => void;
+  /**
+   * Whether an end calls for a restart (default {@link isCrash}: killed by
+   * a signal). A helper process that must always run restarts after any end.
+   */
+  restartOn?: (status: Deno.CommandStatus) => boolean;
 }
 
 /** The command a supervisor starts: an executable and its arguments. */
@@ -120,6 +125,7 @@ export async function supervise(child: ChildCommand, options: SuperviseOptions):
     wait = defaultWait,
     now = () => performance.now(),
     log = (line: string) => console.error(line),
+    restartOn = isCrash,
   } = options;
   let backoff = firstBackoff();
   while (!stop.aborted) {
@@ -135,7 +141,7 @@ export async function supervise(child: ChildCommand, options: SuperviseOptions):
     stop.addEventListener("abort", forward, { once: true });
     const status = await running.status;
     stop.removeEventListener("abort", forward);
-    if (stop.aborted || !isCrash(status)) return status.code;
+    if (stop.aborted || !restartOn(status)) return status.code;
     if (now() - startedAt >= stableAfterMs) backoff = firstBackoff();
     const delayMs = Math.round(backoff.delayMs);
     log(`${service} ${describe(status)}; starting it again in ${delayMs} ms`);

@@ -81,6 +81,7 @@ export function connectionService(
           pushNotificationsEnabled: true,
           maxConcurrentSyncs: settings.maxConcurrentSyncs,
         },
+        genesisChecksum: hub.register.genesisChecksum,
       };
     },
 

@@ -63,14 +63,28 @@ function varint64(w: BinaryWriter, field: number, value: number): void {
   if (value !== 0) w.tag(field, WireType.Varint).int64(value);
 }
 
-/** `entry` as an encoded SystemRegisterEntry (contracts.md §1). */
-export function entryBytes(entry: BlueprintEntry): Encoded<typeof SystemRegisterEntrySchema> {
+/** Options of {@link entryBytes}. */
+export interface EntryBytesOptions {
+  /**
+   * Leave the document out (it is larger than the peer takes): an empty
+   * `blueprint_document`, `document_withheld` true and `document_size` its
+   * size; every other field as usual (the same checksum).
+   */
+  withheld?: boolean;
+}
+
+/** `entry` as an encoded SystemRegisterEntry (contracts.md §1); see {@link EntryBytesOptions}. */
+export function entryBytes(
+  entry: BlueprintEntry,
+  options: EntryBytesOptions = {},
+): Encoded<typeof SystemRegisterEntrySchema> {
+  const withheld = options.withheld === true;
   return encoded(
     SystemRegisterEntrySchema,
     encode((w) => {
       string(w, 1, entry.blueprintId);
       string(w, 2, SYSTEM_REGISTER_ID);
-      bytes(w, 3, entry.document);
+      if (!withheld) bytes(w, 3, entry.document);
       varint64(w, 4, entry.publishedAt);
       string(w, 5, entry.publishedBy);
       varint64(w, 6, entry.version);
@@ -83,6 +97,29 @@ export function entryBytes(entry: BlueprintEntry): Encoded<typeof SystemRegister
           .tag(2, WireType.LengthDelimited).string(value)
           .join();
       }
+      if (withheld) {
+        w.tag(11, WireType.Varint).bool(true);
+        varint64(w, 12, entry.document.byteLength);
+      }
+    }),
+  );
+}
+
+/**
+ * An encoded SystemRegisterEntry with `active_set_digest` (13, its last
+ * field) added: a copy of `entry` with the field appended, which decodes as
+ * the same message with the field set (`entry` itself is left as it is, so
+ * the bytes the entry cache holds never carry a stream's digest).
+ */
+export function withActiveSetDigest(
+  entry: Encoded<typeof SystemRegisterEntrySchema>,
+  digest: string,
+): Encoded<typeof SystemRegisterEntrySchema> {
+  return encoded(
+    SystemRegisterEntrySchema,
+    encode((w) => {
+      w.raw(entry);
+      string(w, 13, digest);
     }),
   );
 }

@@ -7,6 +7,11 @@
  * of entries beyond the budget) reads the store: a run of versions not in
  * the cache is read in one range query, page by page.
  *
+ * A stream for a peer that takes documents only up to a size sends each
+ * entry with a larger document withheld (no document, `document_withheld`;
+ * see `entryBytes`): read from the store and encoded for that stream, never
+ * cached (the cache holds full entries only, with their documents' sizes).
+ *
  * @module
  */
 import type { BlueprintEntry, EntriesOptions } from "../system_register/types.ts";
@@ -20,13 +25,31 @@ const PAGE_SIZE = 1000;
 
 /** One streamed entry: its version and its SystemRegisterEntry bytes. */
 export interface EncodedEntry {
+  /** The entry's version. */
   version: number;
+  /** Its SystemRegisterEntry bytes. */
   bytes: Uint8Array;
+  /** Whether its document was left out (larger than the stream's `maxDocumentBytes`). */
+  withheld: boolean;
+}
+
+/** An entry as the cache holds it. */
+export interface CachedEntry {
+  /** Its SystemRegisterEntry bytes, with the document. */
+  bytes: Uint8Array;
+  /** The size of its document, in bytes (whether a stream may send these bytes). */
+  documentBytes: number;
+}
+
+/** Options of {@link EntryCache.entries}. */
+export interface StreamOptions {
+  /** Entries with larger documents are sent withheld (default: none is). */
+  maxDocumentBytes?: number;
 }
 
 /** Encoded entries by version, oldest evicted first once over the budget. */
 export class EntryCache {
-  readonly #entries = new Map<number, Uint8Array>();
+  readonly #entries = new Map<number, CachedEntry>();
   readonly #budgetBytes: number;
   #bytes = 0;
 
@@ -47,41 +70,49 @@ export class EntryCache {
 
   /** The bytes of `version`, when held. */
   get(version: number): Uint8Array | undefined {
-    return this.#entries.get(version);
+    return this.#entries.get(version)?.bytes;
   }
 
-  /** Keeps the bytes of `version`, evicting the oldest entries to stay within the budget. */
-  put(version: number, bytes: Uint8Array): void {
-    if (bytes.byteLength > this.#budgetBytes || this.#entries.has(version)) return;
+  /** Keeps the entry of `version`, evicting the oldest entries to stay within the budget. */
+  put(version: number, entry: CachedEntry): void {
+    const size = entry.bytes.byteLength;
+    if (size > this.#budgetBytes || this.#entries.has(version)) return;
     for (const [old, held] of this.#entries) {
-      if (this.#bytes + bytes.byteLength <= this.#budgetBytes) break;
+      if (this.#bytes + size <= this.#budgetBytes) break;
       this.#entries.delete(old);
-      this.#bytes -= held.byteLength;
+      this.#bytes -= held.bytes.byteLength;
     }
-    this.#entries.set(version, bytes);
-    this.#bytes += bytes.byteLength;
+    this.#entries.set(version, entry);
+    this.#bytes += size;
   }
 
   /**
    * The encoded entries of `versions` (ascending), in order: from the cache,
-   * and from `read` (the store) for each run of versions it lacks. Throws
-   * when the store lacks an entry it should hold (never a silent gap).
+   * and from `read` (the store) for each run of versions it lacks, or holds
+   * with a document above `maxDocumentBytes` (sent withheld). Throws when
+   * the store lacks an entry it should hold (never a silent gap).
    */
   async *entries(
     versions: readonly number[],
     read: (options: EntriesOptions) => AsyncIterable<BlueprintEntry>,
+    options: StreamOptions = {},
   ): AsyncGenerator<EncodedEntry> {
+    const max = options.maxDocumentBytes ?? Number.POSITIVE_INFINITY;
+    const servable = (version: number): CachedEntry | undefined => {
+      const held = this.#entries.get(version);
+      return held !== undefined && held.documentBytes <= max ? held : undefined;
+    };
     let i = 0;
     while (i < versions.length) {
       const first = versions[i]!;
-      const cached = this.#entries.get(first);
+      const cached = servable(first);
       if (cached !== undefined) {
         i++;
-        yield { version: first, bytes: cached };
+        yield { version: first, bytes: cached.bytes, withheld: false };
         continue;
       }
       let end = i + 1;
-      while (end < versions.length && !this.#entries.has(versions[end]!)) end++;
+      while (end < versions.length && servable(versions[end]!) === undefined) end++;
       const wanted = new Set(versions.slice(i, end));
       const last = versions[end - 1]!;
       const span = last - first + 1;
@@ -94,10 +125,13 @@ export class EntryCache {
       for await (const entry of range) {
         if (wanted.has(entry.version)) {
           // Active when the stream began (a later publication may have superseded it since).
-          const bytes = entryBytes(entry.isActive ? entry : { ...entry, isActive: true });
-          this.put(entry.version, bytes);
+          const active = entry.isActive ? entry : { ...entry, isActive: true };
+          const documentBytes = entry.document.byteLength;
+          const withheld = documentBytes > max;
+          const bytes = entryBytes(active, { withheld });
+          if (!withheld) this.put(entry.version, { bytes, documentBytes });
           found++;
-          yield { version: entry.version, bytes };
+          yield { version: entry.version, bytes, withheld };
         }
         if (entry.version >= last) break;
       }

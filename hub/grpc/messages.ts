@@ -26,14 +26,24 @@ import type {
 } from "../peers/sessions.ts";
 import { type BlueprintEntry, SYSTEM_REGISTER_ID } from "../system_register/types.ts";
 
-/** A stored entry as a SystemRegisterEntry. */
+/** Options of {@link entryMessage}. */
+export interface EntryMessageOptions {
+  /** Leave the document out: `document_withheld` true and `document_size` its size. */
+  withheld?: boolean;
+  /** The active set's digest, on a stream's last entry. */
+  activeSetDigest?: string;
+}
+
+/** A stored entry as a SystemRegisterEntry; see {@link EntryMessageOptions}. */
 export function entryMessage(
   entry: BlueprintEntry,
+  options: EntryMessageOptions = {},
 ): MessageInitShape<typeof SystemRegisterEntrySchema> {
+  const withheld = options.withheld === true;
   return {
     blueprintId: entry.blueprintId,
     registerId: SYSTEM_REGISTER_ID,
-    blueprintDocument: entry.document,
+    blueprintDocument: withheld ? new Uint8Array(0) : entry.document,
     publishedAt: BigInt(entry.publishedAt),
     publishedBy: entry.publishedBy,
     version: BigInt(entry.version),
@@ -41,6 +51,9 @@ export function entryMessage(
     publicationTransactionId: entry.publicationTransactionId,
     checksum: entry.checksum,
     metadata: entry.metadata,
+    documentWithheld: withheld,
+    documentSize: withheld ? BigInt(entry.document.byteLength) : 0n,
+    activeSetDigest: options.activeSetDigest ?? "",
   };
 }
 

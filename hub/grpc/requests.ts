@@ -154,10 +154,11 @@ export const subscriptionRequest = z.object({
   filters: filters.optional(),
 });
 
-/** CheckpointRequest. */
+/** CheckpointRequest (`digest_version` 0: the hub's current version). */
 export const checkpointRequest = z.object({
   peerId: peerIdSchema,
   sessionId,
+  digestVersion: count64,
 });
 
 function snakeCase(name: PropertyKey): string {

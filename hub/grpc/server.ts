@@ -94,6 +94,12 @@ export function createHubGrpcServer(
       // Finds dead clients (stalled subscribers behind a lost connection).
       "grpc.keepalive_time_ms": 30_000,
       "grpc.keepalive_timeout_ms": 10_000,
+      // Peers' own keepalive pings (every 10 s, every second in tests, also without calls) are
+      // permitted: grpc-js's server (1.14.7, server.js) does not police pings. It has no
+      // equivalent of C-core's grpc.http2.min_ping_interval_without_data_ms or max_ping_strikes,
+      // never answers GOAWAY too_many_pings, and HTTP/2 acknowledges every PING. A GOAWAY to an
+      // idle client can abort a Deno client process, so keep it that way on any other server
+      // (tests/hub/keepalive_test.ts holds it).
     },
   })
     .add(CentralNodeConnection, connectionService(hub))

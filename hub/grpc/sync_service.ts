@@ -2,7 +2,10 @@
  * SystemRegisterSync: full and incremental streams of active entries in
  * version order (those active when the stream began), sent at the pace the
  * client reads, from the encoded-entry cache or else read from the store page
- * by page (`entry_cache.ts`); push subscriptions; checkpoints. A corrupt register answers
+ * by page (`entry_cache.ts`), each document larger than the peer takes
+ * withheld; the last entry of a stream that sent its whole snapshot carries
+ * the active set's digest; push subscriptions; checkpoints with the active
+ * set's digest at a version the peer names. A corrupt register answers
  * FAILED_PRECONDITION naming the entry; a store failure mid-stream ends the
  * stream with UNAVAILABLE saying how far it got, never a silent short stream.
  *
@@ -18,11 +21,13 @@ import {
 import { AppError } from "../../shared/errors.ts";
 import { type CallContext, pushed, type ServiceImplementation } from "../../shared/grpc/mod.ts";
 import { NO_FILTERS } from "../notifications/filters.ts";
+import type { EntriesOptions } from "../system_register/types.ts";
 import type { HubContext } from "./context.ts";
-import { notificationBytes } from "./encoding.ts";
+import { notificationBytes, withActiveSetDigest } from "./encoding.ts";
 import {
   actionFor,
   checkpointRequest,
+  MAX_BLUEPRINT_SIZE,
   parseRequest,
   subscriptionRequest,
   syncRequest,
@@ -55,14 +60,23 @@ async function* syncStream(
   const record = hub.syncLog.started(input.peerId, full ? "full" : "incremental", after);
   let outcome: "completed" | "failed" = "failed";
   try {
-    // The entries to send, fixed now: the active ones above `after` (the stream's snapshot).
-    const versions = hub.register.activeVersions(
+    // The entries to send, fixed now: the active ones above `after` (the stream's snapshot), and
+    // the active set they lead to.
+    const { versions, state } = hub.register.activeSnapshot(
       after,
       input.maxBlueprints > 0 ? input.maxBlueprints : undefined,
     );
+    // The register's highest version is always active: a stream not cut by max_blueprints ends there.
+    const complete = versions.at(-1) === state.version;
+    const maxDocumentBytes = hub.sessions.session(input.peerId)?.capabilities.maxBlueprintSize ??
+      MAX_BLUEPRINT_SIZE;
+    const read = (o: EntriesOptions) => hub.register.entries(o);
     try {
-      for await (const entry of hub.entryCache.entries(versions, (o) => hub.register.entries(o))) {
-        yield entry.bytes;
+      for await (const entry of hub.entryCache.entries(versions, read, { maxDocumentBytes })) {
+        // The digest goes on a copy: the cache keeps the entry's own bytes.
+        yield complete && entry.version === state.version
+          ? withActiveSetDigest(entry.bytes, state.digest)
+          : entry.bytes;
         record.version = entry.version;
         record.entries++;
       }
@@ -132,6 +146,10 @@ export function syncService(hub: HubContext): ServiceImplementation<typeof Syste
       const action = actionFor("report the sync checkpoint of", request);
       const input = parseRequest(checkpointRequest, request, action);
       hub.rateLimiter.take(input.peerId, action);
+      // Catches up with publications of hubs sharing the store, so the digest describes them too.
+      await hub.register.refresh();
+      const digestVersion = input.digestVersion || hub.register.version;
+      const digest = hub.register.activeSetAt(digestVersion);
       const head = await hub.register.store.head();
       const record = hub.syncLog.get(input.peerId);
       const session = hub.sessions.session(input.peerId);
@@ -151,6 +169,10 @@ export function syncService(hub: HubContext): ServiceImplementation<typeof Syste
         centralNodeId: hub.hubId,
         nextSyncDue: BigInt(lastSync ? lastSync + intervalMs : hub.clock.now()),
         status,
+        genesisChecksum: hub.register.genesisChecksum,
+        activeSetDigest: digest?.digest ?? "",
+        digestVersion: BigInt(digestVersion),
+        digestBlueprints: digest?.blueprints ?? 0,
       };
     },
   };

@@ -8,15 +8,13 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { documentChecksum } from "../../shared/contracts/checksum.ts";
 import type { BlueprintEntry } from "./types.ts";
 
 /** The chain hash before the first entry. */
 export const GENESIS_CHAIN_HASH = `sha256:${"0".repeat(64)}`;
 
-/** `sha256:` and the hex SHA-256 of a document's bytes. */
-export function documentChecksum(document: Uint8Array): string {
-  return `sha256:${createHash("sha256").update(document).digest("hex")}`;
-}
+export { documentChecksum };
 
 /** The fields a chain hash covers. */
 export type ChainedFields = Pick<

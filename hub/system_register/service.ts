@@ -14,6 +14,7 @@ import { AppError } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import { NotificationBroadcaster } from "../notifications/broadcaster.ts";
 import type { BlueprintEvent } from "../notifications/events.ts";
+import type { ActiveSetState } from "./active_digest.ts";
 import { ensureGenesis } from "./genesis.ts";
 import type { IntegrityReport } from "./integrity.ts";
 import type { BlueprintEntry, EntriesOptions, SystemRegisterStore } from "./types.ts";
@@ -58,6 +59,14 @@ export interface Publication {
   publishedBy: string;
   /** Labels. */
   metadata: Record<string, string>;
+}
+
+/** What a sync stream sends, fixed in one turn: see {@link SystemRegister.activeSnapshot}. */
+export interface ActiveSnapshot {
+  /** The versions of the active entries to send, in order. */
+  versions: number[];
+  /** The active set (its digest and size) at the last version seen: the snapshot's version. */
+  state: ActiveSetState;
 }
 
 /** The integrity state, as `/readyz` and the sync calls see it. */
@@ -139,6 +148,25 @@ export class SystemRegister {
     return this.#watcher.version;
   }
 
+  /**
+   * The chain hash of the register's first entry (version 1, the genesis):
+   * the network's identity, the same on every hub sharing the store; ""
+   * while the register is empty.
+   */
+  get genesisChecksum(): string {
+    return this.#watcher.genesisChecksum;
+  }
+
+  /**
+   * The active set (digest, size) at `version`, as this hub saw it after
+   * the highest entry at or below it; undefined when it cannot tell: above
+   * the last version it has seen, or older than the last 4096 versions it
+   * remembers.
+   */
+  activeSetAt(version: number): ActiveSetState | undefined {
+    return this.#watcher.digest.at(version);
+  }
+
   /** The latest integrity check. */
   get integrity(): IntegrityState {
     return this.#integrity;
@@ -168,12 +196,18 @@ export class SystemRegister {
   }
 
   /**
-   * The versions of the active entries above `afterVersion`, in order, at
-   * most `limit`, as of the last entry this hub has seen (see
-   * {@link SystemRegister.refresh}): each blueprint's highest version.
+   * What a sync stream sends, taken in one turn (nothing is appended
+   * meanwhile), as of the last entry this hub has seen (see
+   * {@link SystemRegister.refresh}): the versions of the active entries
+   * above `afterVersion` (each blueprint's highest version), in order, at
+   * most `limit`; and the active set they lead to. A stream that sends all
+   * the active versions ends at `state.version` with `state.digest`.
    */
-  activeVersions(afterVersion: number, limit?: number): number[] {
-    return this.#watcher.active.after(afterVersion, limit);
+  activeSnapshot(afterVersion: number, limit?: number): ActiveSnapshot {
+    return {
+      versions: this.#watcher.active.after(afterVersion, limit),
+      state: this.#watcher.digest.current,
+    };
   }
 
   /** Reads what other hubs sharing the store appended since the last look (store errors are logged). */

@@ -5,8 +5,7 @@
  * @module
  */
 
-/** The system register's id (contracts.md §1). */
-export const SYSTEM_REGISTER_ID = "00000000-0000-0000-0000-000000000000";
+export { SYSTEM_REGISTER_ID } from "../../shared/contracts/system_register.ts";
 
 /** One published version of a blueprint. */
 export interface BlueprintEntry {

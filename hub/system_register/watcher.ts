@@ -11,9 +11,10 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { BlueprintEvent } from "../notifications/events.ts";
+import { ActiveDigest } from "./active_digest.ts";
 import { ActiveVersions } from "./active_versions.ts";
 import { entryProblem, GENESIS_CHAIN_HASH, type IntegrityReport } from "./integrity.ts";
-import type { SystemRegisterStore } from "./types.ts";
+import type { BlueprintEntry, SystemRegisterStore } from "./types.ts";
 
 /** Entries of one check handed on between two waits for the notifications' pace. */
 const DEFAULT_PACE_EVERY = 256;
@@ -26,6 +27,10 @@ export interface WatchStart {
   chainHash: string;
   /** Each blueprint's highest version (its active entry), kept up as entries are read. */
   active: ActiveVersions;
+  /** The active set's digest, now and after each recent version, kept up as entries are read. */
+  digest: ActiveDigest;
+  /** The chain hash of the entry with version 1 ("" until there is one). */
+  genesisChecksum: string;
 }
 
 /** Options of {@link RegisterWatcher}. */
@@ -45,6 +50,13 @@ export interface WatcherOptions {
   paceEvery?: number;
 }
 
+/** Keeps `start`'s active versions, digest and genesis checksum up with `entry` (read in version order). */
+function follow(start: WatchStart, entry: BlueprintEntry): void {
+  start.active.add(entry.blueprintId, entry.version);
+  start.digest.add(entry.blueprintId, entry.version, entry.checksum);
+  if (entry.version === 1) start.genesisChecksum = entry.chainHash;
+}
+
 /** Scans the whole register once, validating it; gives the watcher's start and the report. */
 export async function scanRegister(
   store: SystemRegisterStore,
@@ -53,13 +65,15 @@ export async function scanRegister(
     version: 0,
     chainHash: GENESIS_CHAIN_HASH,
     active: new ActiveVersions(),
+    digest: new ActiveDigest(),
+    genesisChecksum: "",
   };
   const began = performance.now();
   let entries = 0;
   let report: IntegrityReport | undefined;
   for await (const entry of store.entries({ pageSize: 1024 })) {
     entries++;
-    start.active.add(entry.blueprintId, entry.version);
+    follow(start, entry);
     if (!report) {
       const problem = entryProblem(entry, start);
       if (problem) {
@@ -91,7 +105,7 @@ export class RegisterWatcher {
   #running: Promise<void> | undefined;
   #again = false;
 
-  /** Starts following after `start` (and keeps `start.active` up). */
+  /** Starts following after `start` (and keeps `start.active` and `start.digest` up). */
   constructor(store: SystemRegisterStore, start: WatchStart, options: WatcherOptions) {
     this.#store = store;
     this.#last = { ...start };
@@ -106,6 +120,16 @@ export class RegisterWatcher {
   /** The active versions, as of the last entry seen. */
   get active(): ActiveVersions {
     return this.#last.active;
+  }
+
+  /** The active set's digest, as of the last entry seen, and after each recent version. */
+  get digest(): ActiveDigest {
+    return this.#last.digest;
+  }
+
+  /** The chain hash of the entry with version 1 ("" while the register is empty). */
+  get genesisChecksum(): string {
+    return this.#last.genesisChecksum;
   }
 
   /**
@@ -149,7 +173,7 @@ export class RegisterWatcher {
           });
         }
         const known = this.#last.active.has(entry.blueprintId);
-        this.#last.active.add(entry.blueprintId, entry.version);
+        follow(this.#last, entry);
         this.#last.version = entry.version;
         this.#last.chainHash = entry.chainHash;
         this.#options.onEvent({ entry, kind: known ? "updated" : "published" });

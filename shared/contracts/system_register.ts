@@ -8,12 +8,18 @@
 import { z } from "@hono/zod-openapi";
 import { requiredOr, unknownFields } from "./fields.ts";
 
+/** The system register's id (contracts.md §1): every entry's `register_id`. */
+export const SYSTEM_REGISTER_ID = "00000000-0000-0000-0000-000000000000";
+
+/** The form of a blueprint id: 1–255 characters, letters, digits, `.`, `_`, `:`, `-`, starting with a letter or digit. */
+export const BLUEPRINT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$/;
+
 const BLUEPRINT_ID_MESSAGE =
   'must be 1 to 255 characters: letters, digits, ".", "_", ":" or "-", starting with a letter or digit';
 
 /** A blueprint id: 1–255 characters, URL-safe. */
 export const BlueprintIdSchema = z.string(requiredOr(BLUEPRINT_ID_MESSAGE))
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$/, { message: BLUEPRINT_ID_MESSAGE })
+  .regex(BLUEPRINT_ID_PATTERN, { message: BLUEPRINT_ID_MESSAGE })
   .openapi({ example: "register-creation-v1" });
 
 /** Largest metadata, in bytes of its JSON. */

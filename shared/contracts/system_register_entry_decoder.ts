@@ -35,6 +35,9 @@ export function decodeSystemRegisterEntry(bytes: Uint8Array): SystemRegisterEntr
     publicationTransactionId: "",
     checksum: "",
     metadata: {},
+    documentWithheld: false,
+    documentSize: 0n,
+    activeSetDigest: "",
   };
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
@@ -61,7 +64,10 @@ export function decodeSystemRegisterEntry(bytes: Uint8Array): SystemRegisterEntr
         } else return fromBinary(SystemRegisterEntrySchema, bytes);
       }
       entry.metadata[key] = value;
-    } else return fromBinary(SystemRegisterEntrySchema, bytes);
+    } else if (field === 11 && varint) entry.documentWithheld = reader.bool();
+    else if (field === 12 && varint) entry.documentSize = BigInt(reader.int64());
+    else if (field === 13 && delimited) entry.activeSetDigest = reader.string();
+    else return fromBinary(SystemRegisterEntrySchema, bytes);
   }
   return entry;
 }

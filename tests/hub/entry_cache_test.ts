@@ -63,7 +63,7 @@ Deno.test("active versions keep each blueprint's highest version, in order", () 
 Deno.test("the entry cache serves what it holds and reads each run of the others from the store once", async () => {
   const all = [1, 2, 3, 4, 5, 6].map((v) => entry(v));
   const cache = new EntryCache(1024 * 1024);
-  cache.put(3, entryBytes(all[2]!));
+  cache.put(3, { bytes: entryBytes(all[2]!), documentBytes: all[2]!.document.byteLength });
   const store = reader(all);
   const got = [];
   for await (const e of cache.entries([1, 2, 3, 5, 6], (o) => store.read(o))) got.push(e);
@@ -78,7 +78,7 @@ Deno.test("the entry cache serves what it holds and reads each run of the others
 });
 
 Deno.test("the entry cache evicts its oldest entries beyond its budget, and a budget of 0 keeps nothing", () => {
-  const bytes = (n: number) => new Uint8Array(n);
+  const bytes = (n: number) => ({ bytes: new Uint8Array(n), documentBytes: n });
   const cache = new EntryCache(100);
   cache.put(1, bytes(40));
   cache.put(2, bytes(40));
@@ -113,4 +113,43 @@ Deno.test("an entry superseded since the stream began is still sent as active", 
   const got = [];
   for await (const e of cache.entries([2], reader([entry(1), superseded]).read)) got.push(e);
   assert.deepEqual(got[0]?.bytes, entryBytes(entry(2)));
+});
+
+Deno.test("entries with documents above a stream's maxDocumentBytes are sent withheld and never cached, the others in full", async () => {
+  const big = (version: number) => ({
+    ...entry(version),
+    document: new TextEncoder().encode(`{"n":${version},"pad":"${"x".repeat(100)}"}`),
+  });
+  const all = [entry(1), big(2), entry(3), big(4), entry(5)];
+  const cache = new EntryCache();
+  const store = reader(all);
+  const got = [];
+  const stream = cache.entries([1, 2, 3, 4, 5], (o) => store.read(o), { maxDocumentBytes: 50 });
+  for await (const e of stream) got.push(e);
+  assert.deepEqual(got.map((e) => [e.version, e.withheld]), [
+    [1, false],
+    [2, true],
+    [3, false],
+    [4, true],
+    [5, false],
+  ]);
+  assert.deepEqual(got[1]!.bytes, entryBytes(all[1]!, { withheld: true }));
+  assert.deepEqual(got[2]!.bytes, entryBytes(all[2]!));
+  assert.equal(cache.get(2), undefined, "a withheld entry is not cached");
+  assert.deepEqual([1, 3, 5].map((v) => cache.get(v) !== undefined), [true, true, true]);
+
+  // A stream with no limit caches the large ones in full; a limited stream still withholds them.
+  for await (const _ of cache.entries([2, 4], (o) => store.read(o))) { /* drain */ }
+  assert.deepEqual(cache.get(2), entryBytes(all[1]!));
+  const limited = reader(all);
+  const again = [];
+  for await (
+    const e of cache.entries([1, 2, 3], (o) => limited.read(o), { maxDocumentBytes: 50 })
+  ) {
+    again.push(e);
+  }
+  assert.deepEqual(again.map((e) => [e.version, e.withheld]), [[1, false], [2, true], [3, false]]);
+  assert.deepEqual(again[1]!.bytes, entryBytes(all[1]!, { withheld: true }));
+  assert.equal(limited.handed, 1, "only the withheld entry is read from the store");
+  assert.deepEqual(cache.get(2), entryBytes(all[1]!), "the cache keeps the full bytes");
 });

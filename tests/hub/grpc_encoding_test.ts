@@ -10,7 +10,7 @@ import {
   NotificationType,
   SystemRegisterEntrySchema,
 } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
-import { entryBytes, notificationBytes } from "../../hub/grpc/encoding.ts";
+import { entryBytes, notificationBytes, withActiveSetDigest } from "../../hub/grpc/encoding.ts";
 import { entryMessage, notificationMessage } from "../../hub/grpc/messages.ts";
 import type { Frame } from "../../hub/notifications/broadcaster.ts";
 import type { BlueprintEvent } from "../../hub/notifications/events.ts";
@@ -64,6 +64,43 @@ Deno.test("entries of more than a mebibyte, and the entries after them, encode a
   assert.deepEqual(entryBytes(large), protobufEs(SystemRegisterEntrySchema, entryMessage(large)));
   const small = entry({ metadata: { after: "large" } });
   assert.deepEqual(entryBytes(small), protobufEs(SystemRegisterEntrySchema, entryMessage(small)));
+});
+
+Deno.test("a withheld entry's bytes are protobuf-es's bytes of its message without the document", () => {
+  for (const value of entries) {
+    assert.deepEqual(
+      entryBytes(value, { withheld: true }),
+      protobufEs(SystemRegisterEntrySchema, entryMessage(value, { withheld: true })),
+    );
+  }
+  const large = entry({ document: new Uint8Array(2 * 1024 * 1024).fill(32) });
+  const decoded = fromBinary(SystemRegisterEntrySchema, entryBytes(large, { withheld: true }));
+  assert.deepEqual(decoded.blueprintDocument, new Uint8Array(0));
+  assert.equal(decoded.documentWithheld, true);
+  assert.equal(decoded.documentSize, 2n * 1024n * 1024n);
+  assert.equal(decoded.checksum, large.checksum);
+  // Entries sent in full say nothing of withholding: their bytes are as before.
+  assert.equal(fromBinary(SystemRegisterEntrySchema, entryBytes(large)).documentSize, 0n);
+});
+
+Deno.test("an entry's bytes with the active set's digest appended are protobuf-es's bytes of its message with the digest", () => {
+  const digest = `sum-sha256:${"9a".repeat(32)}`;
+  for (const value of entries) {
+    const plain = entryBytes(value);
+    const kept = plain.slice();
+    assert.deepEqual(
+      withActiveSetDigest(plain, digest),
+      protobufEs(SystemRegisterEntrySchema, entryMessage(value, { activeSetDigest: digest })),
+    );
+    assert.deepEqual(plain, kept, "the entry's own bytes are left as they were");
+    assert.deepEqual(
+      withActiveSetDigest(entryBytes(value, { withheld: true }), digest),
+      protobufEs(
+        SystemRegisterEntrySchema,
+        entryMessage(value, { withheld: true, activeSetDigest: digest }),
+      ),
+    );
+  }
 });
 
 Deno.test("an entry's bytes decode to its message", () => {

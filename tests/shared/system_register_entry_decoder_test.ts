@@ -36,6 +36,41 @@ Deno.test("the SystemRegisterEntry decoder gives what protobuf-es gives, every f
   }
 });
 
+const withheld = create(SystemRegisterEntrySchema, {
+  ...full,
+  blueprintDocument: new Uint8Array(0),
+  documentWithheld: true,
+  documentSize: 5n * 1024n * 1024n,
+  activeSetDigest: "sum-sha256:" + "0f".repeat(32),
+});
+
+Deno.test("the SystemRegisterEntry decoder gives what protobuf-es gives for a withheld document and a stream's active set digest", () => {
+  const messages = [
+    withheld,
+    { ...withheld, activeSetDigest: "" },
+    { ...full, activeSetDigest: withheld.activeSetDigest },
+    { ...withheld, documentSize: 9_007_199_254_740_993n },
+  ];
+  for (const message of messages) {
+    const bytes = toBinary(SystemRegisterEntrySchema, message);
+    const decoded = decodeSystemRegisterEntry(bytes);
+    assert.deepEqual(decoded, fromBinary(SystemRegisterEntrySchema, bytes));
+    assert.equal(decoded.documentWithheld, message.documentWithheld);
+    assert.equal(decoded.documentSize, message.documentSize);
+    assert.equal(decoded.activeSetDigest, message.activeSetDigest);
+  }
+});
+
+Deno.test("the SystemRegisterEntry decoder reads a digest appended after the other fields, as protobuf-es does", () => {
+  const bytes = new BinaryWriter()
+    .raw(toBinary(SystemRegisterEntrySchema, full))
+    .tag(13, WireType.LengthDelimited).string(withheld.activeSetDigest)
+    .finish();
+  const decoded = decodeSystemRegisterEntry(bytes);
+  assert.deepEqual(decoded, fromBinary(SystemRegisterEntrySchema, bytes));
+  assert.deepEqual(decoded, { ...full, activeSetDigest: withheld.activeSetDigest });
+});
+
 Deno.test("the SystemRegisterEntry decoder hands a message with an unknown field to protobuf-es, which keeps it", () => {
   const bytes = new BinaryWriter()
     .raw(toBinary(SystemRegisterEntrySchema, full))

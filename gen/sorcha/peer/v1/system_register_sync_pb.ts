@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sorcha/peer/v1/system_register_sync.proto.
  */
 export const file_sorcha_peer_v1_system_register_sync: GenFile = /*@__PURE__*/
-  fileDesc("Cilzb3JjaGEvcGVlci92MS9zeXN0ZW1fcmVnaXN0ZXJfc3luYy5wcm90bxIOc29yY2hhLnBlZXIudjEijwEKC1N5bmNSZXF1ZXN0Eg8KB3BlZXJfaWQYASABKAkSGgoSbGFzdF9rbm93bl92ZXJzaW9uGAIgASgDEhEKCWZ1bGxfc3luYxgDIAEoCBISCgpzZXNzaW9uX2lkGAQgASgJEhYKDm1heF9ibHVlcHJpbnRzGAUgASgFEhQKDHJlcXVlc3RfdGltZRgGIAEoAyLYAgoTU3lzdGVtUmVnaXN0ZXJFbnRyeRIUCgxibHVlcHJpbnRfaWQYASABKAkSEwoLcmVnaXN0ZXJfaWQYAiABKAkSGgoSYmx1ZXByaW50X2RvY3VtZW50GAMgASgMEhQKDHB1Ymxpc2hlZF9hdBgEIAEoAxIUCgxwdWJsaXNoZWRfYnkYBSABKAkSDwoHdmVyc2lvbhgGIAEoAxIRCglpc19hY3RpdmUYByABKAgSIgoacHVibGljYXRpb25fdHJhbnNhY3Rpb25faWQYCCABKAkSEAoIY2hlY2tzdW0YCSABKAkSQwoIbWV0YWRhdGEYCiADKAsyMS5zb3JjaGEucGVlci52MS5TeXN0ZW1SZWdpc3RlckVudHJ5Lk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIogBChNTdWJzY3JpcHRpb25SZXF1ZXN0Eg8KB3BlZXJfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIWCg5zdWJzY3JpYmVfdGltZRgDIAEoAxI0CgdmaWx0ZXJzGAQgASgLMiMuc29yY2hhLnBlZXIudjEuU3Vic2NyaXB0aW9uRmlsdGVycyKNAgoTU3Vic2NyaXB0aW9uRmlsdGVycxIVCg1ibHVlcHJpbnRfaWRzGAEgAygJEhUKDXB1Ymxpc2hlcl9pZHMYAiADKAkSPAoSbm90aWZpY2F0aW9uX3R5cGVzGAMgAygOMiAuc29yY2hhLnBlZXIudjEuTm90aWZpY2F0aW9uVHlwZRJSChBtZXRhZGF0YV9maWx0ZXJzGAQgAygLMjguc29yY2hhLnBlZXIudjEuU3Vic2NyaXB0aW9uRmlsdGVycy5NZXRhZGF0YUZpbHRlcnNFbnRyeRo2ChRNZXRhZGF0YUZpbHRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIuABChVCbHVlcHJpbnROb3RpZmljYXRpb24SFAoMYmx1ZXByaW50X2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSFAoMcHVibGlzaGVkX2F0GAMgASgDEhQKDHB1Ymxpc2hlZF9ieRgEIAEoCRIZChFibHVlcHJpbnRfc3VtbWFyeRgFIAEoDBIuCgR0eXBlGAYgASgOMiAuc29yY2hhLnBlZXIudjEuTm90aWZpY2F0aW9uVHlwZRIQCghjaGVja3N1bRgHIAEoCRIXCg9zZXF1ZW5jZV9udW1iZXIYCCABKAMiOAoRQ2hlY2twb2ludFJlcXVlc3QSDwoHcGVlcl9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJIs4BCg5TeW5jQ2hlY2twb2ludBIPCgdwZWVyX2lkGAEgASgJEhcKD2N1cnJlbnRfdmVyc2lvbhgCIAEoAxIWCg5sYXN0X3N5bmNfdGltZRgDIAEoAxIYChB0b3RhbF9ibHVlcHJpbnRzGAQgASgFEhcKD2NlbnRyYWxfbm9kZV9pZBgFIAEoCRIVCg1uZXh0X3N5bmNfZHVlGAYgASgDEjAKBnN0YXR1cxgHIAEoDjIgLnNvcmNoYS5wZWVyLnYxLkNoZWNrcG9pbnRTdGF0dXMioQEKE1N5bmNBY2tub3dsZWRnZW1lbnQSDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJEjIKCmNoZWNrcG9pbnQYAyABKAsyHi5zb3JjaGEucGVlci52MS5TeW5jQ2hlY2twb2ludBIZChFibHVlcHJpbnRzX3N5bmNlZBgEIAEoBRIZChFzeW5jX2NvbXBsZXRlZF9hdBgFIAEoAyqxAQoQTm90aWZpY2F0aW9uVHlwZRIdChlOT1RJRklDQVRJT05fVFlQRV9VTktOT1dOEAASKQolTk9USUZJQ0FUSU9OX1RZUEVfQkxVRVBSSU5UX1BVQkxJU0hFRBABEicKI05PVElGSUNBVElPTl9UWVBFX0JMVUVQUklOVF9VUERBVEVEEAISKgomTk9USUZJQ0FUSU9OX1RZUEVfQkxVRVBSSU5UX0RFUFJFQ0FURUQQAyqzAQoQQ2hlY2twb2ludFN0YXR1cxIdChlDSEVDS1BPSU5UX1NUQVRVU19VTktOT1dOEAASIAocQ0hFQ0tQT0lOVF9TVEFUVVNfVVBfVE9fREFURRABEhwKGENIRUNLUE9JTlRfU1RBVFVTX0JFSElORBACEh0KGUNIRUNLUE9JTlRfU1RBVFVTX1NZTkNJTkcQAxIhCh1DSEVDS1BPSU5UX1NUQVRVU19TWU5DX0ZBSUxFRBAEMoEDChJTeXN0ZW1SZWdpc3RlclN5bmMSTgoIRnVsbFN5bmMSGy5zb3JjaGEucGVlci52MS5TeW5jUmVxdWVzdBojLnNvcmNoYS5wZWVyLnYxLlN5c3RlbVJlZ2lzdGVyRW50cnkwARJVCg9JbmNyZW1lbnRhbFN5bmMSGy5zb3JjaGEucGVlci52MS5TeW5jUmVxdWVzdBojLnNvcmNoYS5wZWVyLnYxLlN5c3RlbVJlZ2lzdGVyRW50cnkwARJsChxTdWJzY3JpYmVUb1B1c2hOb3RpZmljYXRpb25zEiMuc29yY2hhLnBlZXIudjEuU3Vic2NyaXB0aW9uUmVxdWVzdBolLnNvcmNoYS5wZWVyLnYxLkJsdWVwcmludE5vdGlmaWNhdGlvbjABElYKEUdldFN5bmNDaGVja3BvaW50EiEuc29yY2hhLnBlZXIudjEuQ2hlY2twb2ludFJlcXVlc3QaHi5zb3JjaGEucGVlci52MS5TeW5jQ2hlY2twb2ludGIGcHJvdG8z");
+  fileDesc("Cilzb3JjaGEvcGVlci92MS9zeXN0ZW1fcmVnaXN0ZXJfc3luYy5wcm90bxIOc29yY2hhLnBlZXIudjEijwEKC1N5bmNSZXF1ZXN0Eg8KB3BlZXJfaWQYASABKAkSGgoSbGFzdF9rbm93bl92ZXJzaW9uGAIgASgDEhEKCWZ1bGxfc3luYxgDIAEoCBISCgpzZXNzaW9uX2lkGAQgASgJEhYKDm1heF9ibHVlcHJpbnRzGAUgASgFEhQKDHJlcXVlc3RfdGltZRgGIAEoAyKlAwoTU3lzdGVtUmVnaXN0ZXJFbnRyeRIUCgxibHVlcHJpbnRfaWQYASABKAkSEwoLcmVnaXN0ZXJfaWQYAiABKAkSGgoSYmx1ZXByaW50X2RvY3VtZW50GAMgASgMEhQKDHB1Ymxpc2hlZF9hdBgEIAEoAxIUCgxwdWJsaXNoZWRfYnkYBSABKAkSDwoHdmVyc2lvbhgGIAEoAxIRCglpc19hY3RpdmUYByABKAgSIgoacHVibGljYXRpb25fdHJhbnNhY3Rpb25faWQYCCABKAkSEAoIY2hlY2tzdW0YCSABKAkSQwoIbWV0YWRhdGEYCiADKAsyMS5zb3JjaGEucGVlci52MS5TeXN0ZW1SZWdpc3RlckVudHJ5Lk1ldGFkYXRhRW50cnkSGQoRZG9jdW1lbnRfd2l0aGhlbGQYCyABKAgSFQoNZG9jdW1lbnRfc2l6ZRgMIAEoAxIZChFhY3RpdmVfc2V0X2RpZ2VzdBgNIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiiAEKE1N1YnNjcmlwdGlvblJlcXVlc3QSDwoHcGVlcl9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhYKDnN1YnNjcmliZV90aW1lGAMgASgDEjQKB2ZpbHRlcnMYBCABKAsyIy5zb3JjaGEucGVlci52MS5TdWJzY3JpcHRpb25GaWx0ZXJzIo0CChNTdWJzY3JpcHRpb25GaWx0ZXJzEhUKDWJsdWVwcmludF9pZHMYASADKAkSFQoNcHVibGlzaGVyX2lkcxgCIAMoCRI8ChJub3RpZmljYXRpb25fdHlwZXMYAyADKA4yIC5zb3JjaGEucGVlci52MS5Ob3RpZmljYXRpb25UeXBlElIKEG1ldGFkYXRhX2ZpbHRlcnMYBCADKAsyOC5zb3JjaGEucGVlci52MS5TdWJzY3JpcHRpb25GaWx0ZXJzLk1ldGFkYXRhRmlsdGVyc0VudHJ5GjYKFE1ldGFkYXRhRmlsdGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi4AEKFUJsdWVwcmludE5vdGlmaWNhdGlvbhIUCgxibHVlcHJpbnRfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxIUCgxwdWJsaXNoZWRfYXQYAyABKAMSFAoMcHVibGlzaGVkX2J5GAQgASgJEhkKEWJsdWVwcmludF9zdW1tYXJ5GAUgASgMEi4KBHR5cGUYBiABKA4yIC5zb3JjaGEucGVlci52MS5Ob3RpZmljYXRpb25UeXBlEhAKCGNoZWNrc3VtGAcgASgJEhcKD3NlcXVlbmNlX251bWJlchgIIAEoAyJQChFDaGVja3BvaW50UmVxdWVzdBIPCgdwZWVyX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSFgoOZGlnZXN0X3ZlcnNpb24YAyABKAMitgIKDlN5bmNDaGVja3BvaW50Eg8KB3BlZXJfaWQYASABKAkSFwoPY3VycmVudF92ZXJzaW9uGAIgASgDEhYKDmxhc3Rfc3luY190aW1lGAMgASgDEhgKEHRvdGFsX2JsdWVwcmludHMYBCABKAUSFwoPY2VudHJhbF9ub2RlX2lkGAUgASgJEhUKDW5leHRfc3luY19kdWUYBiABKAMSMAoGc3RhdHVzGAcgASgOMiAuc29yY2hhLnBlZXIudjEuQ2hlY2twb2ludFN0YXR1cxIYChBnZW5lc2lzX2NoZWNrc3VtGAggASgJEhkKEWFjdGl2ZV9zZXRfZGlnZXN0GAkgASgJEhYKDmRpZ2VzdF92ZXJzaW9uGAogASgDEhkKEWRpZ2VzdF9ibHVlcHJpbnRzGAsgASgFIqEBChNTeW5jQWNrbm93bGVkZ2VtZW50Eg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIyCgpjaGVja3BvaW50GAMgASgLMh4uc29yY2hhLnBlZXIudjEuU3luY0NoZWNrcG9pbnQSGQoRYmx1ZXByaW50c19zeW5jZWQYBCABKAUSGQoRc3luY19jb21wbGV0ZWRfYXQYBSABKAMqsQEKEE5vdGlmaWNhdGlvblR5cGUSHQoZTk9USUZJQ0FUSU9OX1RZUEVfVU5LTk9XThAAEikKJU5PVElGSUNBVElPTl9UWVBFX0JMVUVQUklOVF9QVUJMSVNIRUQQARInCiNOT1RJRklDQVRJT05fVFlQRV9CTFVFUFJJTlRfVVBEQVRFRBACEioKJk5PVElGSUNBVElPTl9UWVBFX0JMVUVQUklOVF9ERVBSRUNBVEVEEAMqswEKEENoZWNrcG9pbnRTdGF0dXMSHQoZQ0hFQ0tQT0lOVF9TVEFUVVNfVU5LTk9XThAAEiAKHENIRUNLUE9JTlRfU1RBVFVTX1VQX1RPX0RBVEUQARIcChhDSEVDS1BPSU5UX1NUQVRVU19CRUhJTkQQAhIdChlDSEVDS1BPSU5UX1NUQVRVU19TWU5DSU5HEAMSIQodQ0hFQ0tQT0lOVF9TVEFUVVNfU1lOQ19GQUlMRUQQBDKBAwoSU3lzdGVtUmVnaXN0ZXJTeW5jEk4KCEZ1bGxTeW5jEhsuc29yY2hhLnBlZXIudjEuU3luY1JlcXVlc3QaIy5zb3JjaGEucGVlci52MS5TeXN0ZW1SZWdpc3RlckVudHJ5MAESVQoPSW5jcmVtZW50YWxTeW5jEhsuc29yY2hhLnBlZXIudjEuU3luY1JlcXVlc3QaIy5zb3JjaGEucGVlci52MS5TeXN0ZW1SZWdpc3RlckVudHJ5MAESbAocU3Vic2NyaWJlVG9QdXNoTm90aWZpY2F0aW9ucxIjLnNvcmNoYS5wZWVyLnYxLlN1YnNjcmlwdGlvblJlcXVlc3QaJS5zb3JjaGEucGVlci52MS5CbHVlcHJpbnROb3RpZmljYXRpb24wARJWChFHZXRTeW5jQ2hlY2twb2ludBIhLnNvcmNoYS5wZWVyLnYxLkNoZWNrcG9pbnRSZXF1ZXN0Gh4uc29yY2hhLnBlZXIudjEuU3luY0NoZWNrcG9pbnRiBnByb3RvMw");
 
 /**
  * A request for entries.
@@ -148,6 +148,33 @@ export type SystemRegisterEntry = Message<"sorcha.peer.v1.SystemRegisterEntry"> 
    * @generated from field: map<string, string> metadata = 10;
    */
   metadata: { [key: string]: string };
+
+  /**
+   * Whether the document is larger than the max_blueprint_size the peer
+   * announced when it connected: blueprint_document is then empty, and
+   * checksum still describes the real document.
+   *
+   * @generated from field: bool document_withheld = 11;
+   */
+  documentWithheld: boolean;
+
+  /**
+   * The document's size in bytes; set only when document_withheld is true.
+   *
+   * @generated from field: int64 document_size = 12;
+   */
+  documentSize: bigint;
+
+  /**
+   * Set on the last entry of a FullSync or IncrementalSync stream that sent
+   * everything its snapshot holds (not cut short by max_blueprints): the
+   * digest ("sum-sha256:<64 hex>") of the hub's active set at this entry's
+   * version: over every active entry, the sum modulo 2^256 of
+   * SHA-256("{blueprint_id}\n{version}\n{checksum}") read as a number.
+   *
+   * @generated from field: string active_set_digest = 13;
+   */
+  activeSetDigest: string;
 };
 
 /**
@@ -330,6 +357,14 @@ export type CheckpointRequest = Message<"sorcha.peer.v1.CheckpointRequest"> & {
    * @generated from field: string session_id = 2;
    */
   sessionId: string;
+
+  /**
+   * The version at which to describe the active set in the answer
+   * (0 = the hub's current version).
+   *
+   * @generated from field: int64 digest_version = 3;
+   */
+  digestVersion: bigint;
 };
 
 /**
@@ -393,6 +428,39 @@ export type SyncCheckpoint = Message<"sorcha.peer.v1.SyncCheckpoint"> & {
    * @generated from field: sorcha.peer.v1.CheckpointStatus status = 7;
    */
   status: CheckpointStatus;
+
+  /**
+   * The chain hash ("sha256:<hex>") of the system register's first entry
+   * (version 1, the genesis): the network's identity. Empty when the
+   * register is empty.
+   *
+   * @generated from field: string genesis_checksum = 8;
+   */
+  genesisChecksum: string;
+
+  /**
+   * The digest ("sum-sha256:<64 hex>") of the hub's active set at
+   * digest_version; empty when the hub cannot describe that version (above
+   * its current version, or older than the recent versions it remembers).
+   *
+   * @generated from field: string active_set_digest = 9;
+   */
+  activeSetDigest: string;
+
+  /**
+   * The version active_set_digest describes (the request's digest_version,
+   * or the hub's current version when that was 0).
+   *
+   * @generated from field: int64 digest_version = 10;
+   */
+  digestVersion: bigint;
+
+  /**
+   * How many active entries the set held at digest_version.
+   *
+   * @generated from field: int32 digest_blueprints = 11;
+   */
+  digestBlueprints: number;
 };
 
 /**
