@@ -2,9 +2,11 @@
  * The end-to-end walk-through of `deno task demo --smoke`, against a running
  * demo network: every service ready; a register created on the register
  * service reaches alpha at once and bravo and charlie by gossip; a blueprint
- * published on the hub is notified to a gRPC subscriber and streamed by a
- * full sync; the register withdrawn leaves every peer. Each check prints one
- * line, `ok` or `FAIL` with what was seen.
+ * published on the hub (n0) is notified to a gRPC subscriber and streamed by
+ * a full sync; the register withdrawn leaves every peer; then the hub link
+ * (`smoke_hubs.ts`): replicas equal to the hub's, a publication in every
+ * replica within 1 s, a failover within 3 s, isolation, reconnection. Each
+ * check prints one line, `PASS` or `FAIL` with what was seen.
  *
  * @module
  */
@@ -13,6 +15,16 @@ import { NotificationType } from "../gen/sorcha/peer/v1/system_register_sync_pb.
 import { within } from "../shared/async.ts";
 import { createClient, GrpcChannel } from "../shared/grpc/mod.ts";
 import type { DemoNetwork, DemoService } from "./network.ts";
+import {
+  type CheckCounts,
+  checker,
+  CheckFailed,
+  eventually,
+  expect,
+  json,
+  send,
+} from "./smoke_checks.ts";
+import { hubLinkChecks } from "./smoke_hubs.ts";
 
 /** Options of {@link walkThrough}. */
 export interface WalkThroughOptions {
@@ -20,38 +32,17 @@ export interface WalkThroughOptions {
   print?: (line: string) => void;
   /** Longest wait for gossip to spread a change, in ms (default 30,000). */
   gossipTimeoutMs?: number;
+  /** Longest wait for peers to connect to hubs, be isolated or reconnect, in ms (default 20,000). */
+  hubLinkTimeoutMs?: number;
 }
 
 /** What the walk-through found. */
-export interface WalkThroughResult {
-  passed: number;
-  failed: number;
-}
+export type WalkThroughResult = CheckCounts;
 
 interface Available {
   registerId: string;
   peerCount: number;
   isLocal: boolean;
-}
-
-class CheckFailed extends Error {}
-
-function expect(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new CheckFailed(message);
-}
-
-async function json<T>(response: Response, what: string, status = 200): Promise<T> {
-  const text = await response.text();
-  expect(response.status === status, `${what}: HTTP ${response.status} ${text.slice(0, 200)}`);
-  return JSON.parse(text) as T;
-}
-
-function send(url: string, method: string, body: unknown): Promise<Response> {
-  return fetch(url, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
 }
 
 async function available(peer: DemoService): Promise<Available[]> {
@@ -61,41 +52,15 @@ async function available(peer: DemoService): Promise<Available[]> {
   );
 }
 
-/** Polls `check` every 250 ms until it holds; fails with `what` after `timeoutMs`. */
-async function eventually(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    expect(Date.now() < deadline, `${what} (waited ${timeoutMs} ms)`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 /** Runs the walk-through against `network`; see the module. */
 export async function walkThrough(
   network: DemoNetwork,
   options: WalkThroughOptions = {},
 ): Promise<WalkThroughResult> {
-  const print = options.print ?? console.log;
   const gossipMs = options.gossipTimeoutMs ?? 30_000;
-  const result = { passed: 0, failed: 0 };
-  const check = async (name: string, run: () => Promise<string | void>): Promise<boolean> => {
-    try {
-      const detail = await run();
-      result.passed++;
-      print(`ok    ${name}${detail ? `: ${detail}` : ""}`);
-      return true;
-    } catch (error) {
-      result.failed++;
-      print(`FAIL  ${name}: ${error instanceof Error ? error.message : String(error)}`);
-      return false;
-    }
-  };
-  const { alpha, bravo, charlie, register, hub } = network;
-  const peers = [alpha, bravo, charlie];
+  const result: WalkThroughResult = { passed: 0, failed: 0 };
+  const check = checker(options.print ?? console.log, result);
+  const { alpha, bravo, charlie, register, hub, peers } = network;
 
   await check("every service is ready", async () => {
     for (const service of network.services) {
@@ -217,5 +182,9 @@ export async function walkThrough(
       }
     });
   }
+
+  await hubLinkChecks(network, check, {
+    ...(options.hubLinkTimeoutMs ? { timeoutMs: options.hubLinkTimeoutMs } : {}),
+  });
   return result;
 }

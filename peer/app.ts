@@ -5,10 +5,11 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import { createHttpApp, type HttpApp } from "../shared/http/app.ts";
+import { createHttpApp, type DependencyState, type HttpApp } from "../shared/http/app.ts";
 import { VERSION } from "../shared/version.ts";
 import { addAdvertisementRoutes, type AdvertisementRegistry } from "./advertisements/mod.ts";
 import { addGossipRoutes, GOSSIP_PATH_PREFIX, type Gossiper } from "./gossip/mod.ts";
+import { addHubLinkRoutes, type HubLinkRoutesOptions } from "./hub_link/routes.ts";
 
 /** What the peer's app needs. */
 export interface PeerAppOptions {
@@ -24,6 +25,8 @@ export interface PeerAppOptions {
   maxBodyBytes?: number;
   /** Where unexpected errors are logged. */
   logger?: Logger;
+  /** The hub link's endpoints and the replica; without it they are absent. */
+  hubLink?: HubLinkRoutesOptions;
 }
 
 /** Creates the peer's HTTP app. */
@@ -39,12 +42,32 @@ export function createPeerApp(options: PeerAppOptions): HttpApp {
     ...(options.logger ? { logger: options.logger } : {}),
     readiness: () => ({
       ready: options.registry.started,
-      dependencies: { store: options.registry.readiness() },
+      dependencies: {
+        store: options.registry.readiness(),
+        ...(options.hubLink?.link ? { hubLink: hubLinkReadiness(options.hubLink) } : {}),
+      },
     }),
   });
   addAdvertisementRoutes(app, options.registry);
+  if (options.hubLink) addHubLinkRoutes(app, options.hubLink);
   if (options.gossiper) {
     addGossipRoutes(app, options.gossiper, { networkToken: options.networkToken });
   }
   return app;
+}
+
+/**
+ * The hub link's line in `/readyz`: `ok` while connected, `degraded`
+ * otherwise (isolated, connecting, restarting). Never `down`: a peer
+ * without a hub still serves its advertisements and its replica.
+ */
+function hubLinkReadiness(options: HubLinkRoutesOptions): DependencyState {
+  const status = options.link?.status();
+  const state = status?.state ?? "Disconnected";
+  return {
+    state: state === "Connected" ? "ok" : "degraded",
+    link: state,
+    hub: status?.session?.centralNodeId ?? null,
+    replicaVersion: status?.replica.checkpoint?.version ?? null,
+  };
 }

@@ -1,6 +1,8 @@
 /**
- * Starts the peer service: `deno task peer`. The only place that reads the
- * environment; everything else receives what it needs.
+ * Starts the peer service: `deno task peer`. With `HUB_NODES`, it also
+ * starts the hub link as a supervised process of its own: this entry point
+ * again, with `--hub-link` (see `hub_link/link_process.ts`). The only place
+ * that reads the environment; everything else receives what it needs.
  *
  * @module
  */
@@ -11,7 +13,7 @@ import { log, setupLogging } from "../shared/logging.ts";
 import { serveUntilSignal } from "../shared/serve.ts";
 import { AdvertisementRegistry } from "./advertisements/mod.ts";
 import { createPeerApp } from "./app.ts";
-import { parsePeerConfig, type PeerConfig } from "./config.ts";
+import { type HubLinkConfig, hubLinkWarnings, parsePeerConfig, type PeerConfig } from "./config.ts";
 import {
   createHttpTransport,
   Gossiper,
@@ -19,16 +21,98 @@ import {
   Membership,
   type PeerSigner,
 } from "./gossip/mod.ts";
+import {
+  HUB_LINK_ARGUMENT,
+  HubLink,
+  HubLinkProcess,
+  linkCommand,
+  MAX_BLUEPRINT_BYTES,
+  openHubClient,
+  serveLinkOverPipes,
+} from "./hub_link/mod.ts";
 import { resolvePeerId } from "./identity.ts";
+import { MemoryReplicaStore, openReplicaStore, type ReplicaStore } from "./replica/mod.ts";
 import { openAdvertisementStore } from "./store/mod.ts";
+import { readPemFile } from "../shared/pem.ts";
+import { VERSION } from "../shared/version.ts";
 
-async function main(config: PeerConfig): Promise<void> {
+/** HTTP/2 ping interval and timeout of hub channels, from the heartbeat timings. */
+function keepalive(config: HubLinkConfig): { keepaliveMs: number; keepaliveTimeoutMs: number } {
+  const clamp = (ms: number, max: number) => Math.min(max, Math.max(1000, ms));
+  return {
+    keepaliveMs: clamp(config.heartbeatIntervalMs, 10_000),
+    keepaliveTimeoutMs: clamp(config.heartbeatTimeoutMs, 20_000),
+  };
+}
+
+function setup(config: PeerConfig): void {
   setupLogging({
     level: config.logLevel,
     format: config.logFormat,
     color: Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR"),
   });
+}
+
+/** The link process (`main.ts --hub-link`): the hub link, talking to its parent over its pipes. */
+async function runHubLink(config: PeerConfig, hubLink: HubLinkConfig): Promise<void> {
+  setup(config);
+  const logger = log("peer", "hub-link");
+  let peerId: string;
+  let ca: Uint8Array | undefined;
+  let store: ReplicaStore;
+  try {
+    peerId = await resolvePeerId({ configured: config.peerId, dataDir: config.dataDir });
+    ca = hubLink.tlsCaPath ? await readPemFile(hubLink.tlsCaPath, "HUB_TLS_CA") : undefined;
+    store = await openReplicaStore({
+      ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+      dataDir: config.dataDir,
+      logger,
+    });
+  } catch (error) {
+    logger.error("The hub link cannot start: {error}", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    Deno.exit(1);
+  }
+  const scheduler = createSystemScheduler();
+  const link = new HubLink({
+    peerId,
+    publicUrl: config.publicUrl,
+    config: hubLink,
+    store,
+    openClient: (address) =>
+      openHubClient(address, {
+        token: config.networkToken,
+        ...(ca ? { tls: { ca, serverName: hubLink.tlsServerName } } : {}),
+        ...keepalive(hubLink),
+      }),
+    maxBlueprintBytes: MAX_BLUEPRINT_BYTES,
+    clock: systemClock,
+    scheduler,
+    logger,
+  });
+  link.start();
+  const stopped = Promise.withResolvers<void>();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stopped.resolve());
+  }
+  await Promise.race([
+    serveLinkOverPipes(link, {
+      input: Deno.stdin.readable,
+      output: Deno.stdout.writable,
+      scheduler,
+    }),
+    stopped.promise,
+  ]);
+  await link.close();
+  await store.close();
+  Deno.exit(0);
+}
+
+async function main(config: PeerConfig): Promise<void> {
+  setup(config);
   const logger = log("peer");
+  const startedAt = systemClock.now();
   let peerId: string;
   let signer: PeerSigner;
   try {
@@ -83,12 +167,42 @@ async function main(config: PeerConfig): Promise<void> {
     membershipPath: `${config.dataDir}/peers.json`,
     logger: log("peer", "gossip"),
   });
+  const hubLink = config.hubLink;
+  let replica: ReplicaStore = new MemoryReplicaStore();
+  let link: HubLinkProcess | undefined;
+  if (hubLink) {
+    for (const warning of hubLinkWarnings(hubLink)) logger.warning(warning);
+    replica = await openReplicaStore({
+      ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+      dataDir: config.dataDir,
+      logger: log("peer", "replica"),
+    });
+    link = new HubLinkProcess({
+      command: linkCommand(import.meta.url),
+      logger: log("peer", "hub-link"),
+    });
+    link.start();
+  }
   const app = createPeerApp({
     registry,
     gossiper,
     apiToken: config.apiToken,
     networkToken: config.networkToken,
     logger,
+    hubLink: {
+      link,
+      replica,
+      node: {
+        peerId,
+        version: VERSION,
+        publicUrl: config.publicUrl,
+        startedAt,
+        advertisementStore: store.kind,
+        hubs: hubLink?.hubs ?? [],
+        tls: hubLink?.tlsCaPath !== undefined,
+      },
+      clock: systemClock,
+    },
   });
   void registry.start().then(() => gossiper.start());
   logger.info("Gossip every {seconds} s with {seeds} seed(s)", {
@@ -101,6 +215,8 @@ async function main(config: PeerConfig): Promise<void> {
     service: "peer",
     logger,
     onShutdown: async () => {
+      await link?.close();
+      await replica.close();
       await gossiper.close();
       await registry.close();
       await store.close();
@@ -111,9 +227,19 @@ async function main(config: PeerConfig): Promise<void> {
 let config: PeerConfig;
 try {
   config = parsePeerConfig(Deno.env.toObject());
+  // Read once here too, so that a bad file stops the peer before it does anything.
+  if (config.hubLink?.tlsCaPath) await readPemFile(config.hubLink.tlsCaPath, "HUB_TLS_CA");
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
   Deno.exit(1);
 }
-await main(config);
+if (Deno.args.includes(HUB_LINK_ARGUMENT)) {
+  if (!config.hubLink) {
+    console.error("The hub link needs HUB_NODES: it lists no hub");
+    Deno.exit(1);
+  }
+  await runHubLink(config, config.hubLink);
+} else {
+  await main(config);
+}

@@ -4,9 +4,10 @@
  * values are the advertisements' JSON, and each key's TTL is its lease.
  *
  * The store never waits for Redis: it opens while Redis is down, fails fast
- * with an `unavailable` {@link AppError} while it cannot reach it, keeps
+ * with an `unavailable` `AppError` while it cannot reach it, keeps
  * reconnecting in the background and tells {@link RedisAdvertisementStore.onReconnect}
- * listeners each time it is back.
+ * listeners each time it is back (the connection rules are in
+ * `redis_connection.ts`, shared with the replica store).
  *
  * Writes take one round trip: value writes, expiry-only refreshes and
  * deletions are Lua script calls (and DELs) sent in one pipeline. Refreshes
@@ -15,15 +16,11 @@
  *
  * @module
  */
-import { connect as netConnect, type Socket } from "node:net";
-import process from "node:process";
-import { connect as tlsConnect } from "node:tls";
 import type { Logger } from "@logtape/logtape";
-import { AbstractConnector, type ChainableCommander, Redis, type RedisOptions } from "ioredis";
-import { settlesWithin } from "../../shared/async.ts";
-import { AppError } from "../../shared/errors.ts";
-import { decodeFullSyncRecord } from "./full_sync_codec.ts";
+import type { Redis } from "ioredis";
 import { log } from "../../shared/logging.ts";
+import { decodeFullSyncRecord } from "./full_sync_codec.ts";
+import { openRedisConnection, queueScript, type RedisConnection } from "./redis_connection.ts";
 import {
   type Advertisement,
   advertisementKey,
@@ -38,10 +35,8 @@ import {
   type WriteOutcome,
 } from "./types.ts";
 
-/** Default time after which a Redis command fails, in milliseconds. */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
-/** Default longest wait between two reconnection attempts, in milliseconds. */
-export const DEFAULT_MAX_RECONNECT_DELAY_MS = 2000;
+export { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_MAX_RECONNECT_DELAY_MS } from "./redis_connection.ts";
+
 /** Most keys handled by one script call, so that no call blocks Redis for long. */
 export const SCRIPT_CHUNK_SIZE = 5000;
 /** The SCAN page size hint used by {@link RedisAdvertisementStore.loadAll}. */
@@ -53,9 +48,9 @@ export const ADVERTISEMENT_PATTERN = "peer:advert:*";
 export interface RedisStoreOptions {
   /** Where connection events go (default: `log("peer", "store")`). */
   logger?: Logger;
-  /** Time after which a command fails (default {@link DEFAULT_COMMAND_TIMEOUT_MS}). */
+  /** Time after which a command fails (default `DEFAULT_COMMAND_TIMEOUT_MS`, 2000). */
   commandTimeoutMs?: number;
-  /** Longest wait between reconnection attempts (default {@link DEFAULT_MAX_RECONNECT_DELAY_MS}). */
+  /** Longest wait between reconnection attempts (default `DEFAULT_MAX_RECONNECT_DELAY_MS`, 2000). */
   maxReconnectDelayMs?: number;
 }
 
@@ -154,73 +149,36 @@ interface BatchPlan {
 export class RedisAdvertisementStore implements AdvertisementStore {
   /** Always `redis`. */
   readonly kind = "redis";
+  readonly #connection: RedisConnection;
   readonly #client: Redis;
-  readonly #where: string;
   readonly #logger: Logger;
-  readonly #commandTimeoutMs: number;
-  readonly #listeners: (() => void)[] = [];
-  /** Settles when the first connection attempt has (`true` when it reached Redis). */
-  readonly #firstAttempt: Promise<boolean>;
-  #firstAttemptSettled = false;
-  /** The connection was lost (or never made) since it was last ready. */
-  #lost = false;
-  /** The connection is (or was, until its close event) ready. */
-  #wasReady = false;
-  #lastError: string | undefined;
-  #closed = false;
 
   /** Creates the store and starts connecting in the background; prefer {@link openRedisStore}. */
   constructor(url: string, options: RedisStoreOptions = {}) {
-    this.#where = describeUrl(url);
     this.#logger = options.logger ?? log("peer", "store");
-    this.#commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    const maxDelay = options.maxReconnectDelayMs ?? DEFAULT_MAX_RECONNECT_DELAY_MS;
-    this.#client = new Redis(url, {
-      Connector: QuietStandaloneConnector,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: this.#commandTimeoutMs,
-      connectTimeout: Math.max(this.#commandTimeoutMs, 1000),
-      retryStrategy: (times) => Math.min(times * 100, maxDelay),
+    this.#connection = openRedisConnection(url, {
+      ...options,
+      logger: this.#logger,
       connectionName: "peer-advertisements",
     });
+    this.#client = this.#connection.client;
     this.#client.defineCommand(PUT_COMMAND, { lua: PUT_SCRIPT });
     this.#client.defineCommand(REFRESH_COMMAND, { lua: REFRESH_SCRIPT });
     this.#client.defineCommand(PTTL_COMMAND, { lua: PTTL_SCRIPT });
-    this.#client.on("error", (error: Error) => this.#onError(error));
-    this.#client.on("close", () => this.#onClose());
-    this.#client.on("ready", () => this.#onReady());
-    this.#firstAttempt = this.#client.connect().then(() => true, () => false).finally(() => {
-      this.#firstAttemptSettled = true;
-    });
   }
 
   /** Whether the connection to Redis is ready for commands. */
   get connected(): boolean {
-    // A socket the server has closed stops being writable before ioredis hears of the close.
-    return this.#client.status === "ready" && this.#client.stream?.writable === true;
+    return this.#connection.connected;
   }
 
   /** Waits until the connection is ready; `false` when it is not within `timeoutMs`. */
-  async ready(timeoutMs: number = this.#commandTimeoutMs): Promise<boolean> {
-    if (this.#closed) return false;
-    if (this.connected) return true;
-    let onReady: (() => void) | undefined;
-    const ready = new Promise<void>((resolve) => {
-      onReady = resolve;
-      this.#client.once("ready", onReady);
-    });
-    try {
-      await settlesWithin(ready, timeoutMs);
-    } finally {
-      if (onReady) this.#client.off("ready", onReady);
-    }
-    return this.connected;
+  ready(timeoutMs?: number): Promise<boolean> {
+    return this.#connection.ready(timeoutMs);
   }
 
   async loadAll(): Promise<StoredAdvertisement[]> {
-    await this.#ensureReady("load advertisements");
+    await this.#connection.ensureReady("load advertisements");
     const pages: Promise<FetchedPage>[] = [];
     // SCAN may return a key more than once.
     const seen = new Set<string>();
@@ -249,12 +207,12 @@ export class RedisAdvertisementStore implements AdvertisementStore {
       return this.#decodePages(fetched);
     } catch (error) {
       await Promise.allSettled(pages);
-      throw this.#failure("loading advertisements failed", error);
+      throw this.#connection.failure("loading advertisements failed", error);
     }
   }
 
   async write(batch: StoreBatch): Promise<WriteOutcome> {
-    await this.#ensureReady("write advertisements");
+    await this.#connection.ensureReady("write advertisements");
     const plan = planBatch(batch, Date.now());
     if (plan.sets.length + plan.refreshes.length + plan.deletes.length === 0) {
       return { restored: plan.restored };
@@ -266,16 +224,19 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     );
     const now = Date.now();
     for (const chunk of chunks(plan.sets, SCRIPT_CHUNK_SIZE)) {
-      queueScript(pipeline, PUT_COMMAND, chunk.map((s) => s.key), putArgs(chunk, "", now));
+      queueScript(pipeline, PUT_COMMAND, {
+        keys: chunk.map((s) => s.key),
+        args: putArgs(chunk, "", now),
+      });
     }
     for (const chunk of refreshChunks) {
-      queueScript(pipeline, REFRESH_COMMAND, [], [
-        chunk.map((r) => r.key).join("\n"),
-        ttlOf(chunk[0]!.expiresAt, now),
-      ]);
+      queueScript(pipeline, REFRESH_COMMAND, {
+        keys: [],
+        args: [chunk.map((r) => r.key).join("\n"), ttlOf(chunk[0]!.expiresAt, now)],
+      });
     }
     for (const chunk of chunks(plan.deletes, SCRIPT_CHUNK_SIZE)) pipeline.del(...chunk);
-    const replies = await this.#exec(pipeline, "writing advertisements failed");
+    const replies = await this.#connection.exec(pipeline, "writing advertisements failed");
 
     // Replies of the refresh scripts follow those of the put scripts.
     const firstRefresh = Math.ceil(plan.sets.length / SCRIPT_CHUNK_SIZE);
@@ -292,58 +253,40 @@ export class RedisAdvertisementStore implements AdvertisementStore {
   }
 
   async loadFullSync(): Promise<FullSyncRecord | undefined> {
-    await this.#ensureReady("load the full-sync record");
+    await this.#connection.ensureReady("load the full-sync record");
     let value: string | null;
     try {
       value = await this.#client.get(FULL_SYNC_KEY);
     } catch (error) {
-      throw this.#failure("loading the full-sync record failed", error);
+      throw this.#connection.failure("loading the full-sync record failed", error);
     }
     return value === null ? undefined : decodeFullSyncRecord(value);
   }
 
   async saveFullSync(record: FullSyncRecord): Promise<void> {
-    await this.#ensureReady("save the full-sync record");
+    await this.#connection.ensureReady("save the full-sync record");
     try {
       await this.#client.set(FULL_SYNC_KEY, JSON.stringify(record));
     } catch (error) {
-      throw this.#failure("saving the full-sync record failed", error);
+      throw this.#connection.failure("saving the full-sync record failed", error);
     }
   }
 
   onReconnect(listener: () => void): void {
-    this.#listeners.push(listener);
+    this.#connection.onReconnect(listener);
   }
 
   /** Closes the connection (QUIT when connected); never waits for an unreachable Redis. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const client = this.#client;
-    if (client.status === "end") return;
-    const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
-    if (client.status === "ready") {
-      try {
-        await client.quit();
-      } catch {
-        client.disconnect();
-      }
-    } else if (client.status === "connecting" || client.status === "connect") {
-      client.disconnect();
-    } else {
-      // Waiting to reconnect (or never started): no socket is open, nothing to wait for.
-      client.disconnect();
-      return;
-    }
-    if (!(await settlesWithin(ended, this.#commandTimeoutMs))) client.disconnect();
+  close(): Promise<void> {
+    return this.#connection.close();
   }
 
   /** Values (MGET) and TTLs (one script call) of some keys, in one round trip. */
   async #fetchPage(keys: string[]): Promise<FetchedPage> {
     const pipeline = this.#client.pipeline();
     pipeline.mget(keys);
-    queueScript(pipeline, PTTL_COMMAND, keys, []);
-    const [values, pttls] = await this.#exec(pipeline, "loading advertisements failed");
+    queueScript(pipeline, PTTL_COMMAND, { keys, args: [] });
+    const [values, pttls] = await this.#connection.exec(pipeline, "loading advertisements failed");
     return {
       keys,
       values: Array.isArray(values) ? values : [],
@@ -385,7 +328,7 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     if (withoutTtl > 0 || undecodable > 0) {
       this.#logger.warn(
         "Skipped {withoutTtl} advertisement keys without a TTL and {undecodable} undecodable values in Redis at {where}",
-        { withoutTtl, undecodable, where: this.#where },
+        { withoutTtl, undecodable, where: this.#connection.where },
       );
     }
     return out;
@@ -403,96 +346,23 @@ export class RedisAdvertisementStore implements AdvertisementStore {
       expiresAt: r.expiresAt,
     }));
     for (const chunk of chunks(entries, SCRIPT_CHUNK_SIZE)) {
-      queueScript(pipeline, PUT_COMMAND, chunk.map((r) => r.key), putArgs(chunk, "NX", now));
+      queueScript(pipeline, PUT_COMMAND, {
+        keys: chunk.map((r) => r.key),
+        args: putArgs(chunk, "NX", now),
+      });
     }
-    const replies = await this.#exec(pipeline, "restoring missing advertisements failed");
+    const replies = await this.#connection.exec(
+      pipeline,
+      "restoring missing advertisements failed",
+    );
     const restored = replies.reduce<number>((sum, n) => sum + Number(n), 0);
     if (restored > 0) {
       this.#logger.info("Restored {restored} advertisements missing from Redis at {where}", {
         restored,
-        where: this.#where,
+        where: this.#connection.where,
       });
     }
     return restored;
-  }
-
-  /** Runs a pipeline; the replies, or the first error as an `unavailable` {@link AppError}. */
-  async #exec(pipeline: ChainableCommander, what: string): Promise<unknown[]> {
-    let results: [error: Error | null, result: unknown][] | null;
-    try {
-      results = await pipeline.exec();
-    } catch (error) {
-      throw this.#failure(what, error);
-    }
-    if (!results) throw this.#failure(what, new Error("the pipeline was discarded"));
-    const replies: unknown[] = [];
-    for (const [error, reply] of results) {
-      if (error) throw this.#failure(what, error);
-      replies.push(reply);
-    }
-    return replies;
-  }
-
-  /** Fails fast unless connected; during the very first connection attempt, waits for it (bounded). */
-  async #ensureReady(what: string): Promise<void> {
-    if (this.#closed) throw this.#failure(`cannot ${what}: the store is closed`);
-    if (this.connected) return;
-    if (!this.#firstAttemptSettled) {
-      await settlesWithin(this.#firstAttempt, this.#commandTimeoutMs);
-      if (this.connected) return;
-    }
-    const reason = this.#lastError ? `last error: ${this.#lastError}` : this.#client.status;
-    throw this.#failure(
-      `cannot ${what}: not connected (${reason}); reconnecting in the background`,
-    );
-  }
-
-  #failure(what: string, cause?: unknown): AppError {
-    if (cause instanceof AppError) return cause;
-    const reason = cause === undefined
-      ? what
-      : `${what}: ${cause instanceof Error ? cause.message : String(cause)}`;
-    return new AppError("unavailable", `Redis at ${this.#where}: ${reason}`, { cause });
-  }
-
-  #onError(error: Error): void {
-    const message = error.message || error.name;
-    if (this.#lastError === undefined) {
-      this.#logger.warn("Redis at {where} is unreachable: {error}", {
-        where: this.#where,
-        error: message,
-      });
-    } else {
-      this.#logger.debug("Redis at {where}: {error}", { where: this.#where, error: message });
-    }
-    this.#lastError = message;
-  }
-
-  #onClose(): void {
-    if (this.#closed) return;
-    if (this.#wasReady) {
-      this.#logger.warn("Connection to Redis at {where} lost; reconnecting in the background", {
-        where: this.#where,
-      });
-    }
-    this.#wasReady = false;
-    this.#lastError ??= "connection closed";
-    this.#lost = true;
-  }
-
-  #onReady(): void {
-    this.#lastError = undefined;
-    this.#wasReady = true;
-    if (!this.#lost) return;
-    this.#lost = false;
-    this.#logger.info("Connection to Redis at {where} is back", { where: this.#where });
-    for (const listener of this.#listeners) {
-      try {
-        listener();
-      } catch (error) {
-        this.#logger.error("A reconnect listener failed: {error}", { error });
-      }
-    }
   }
 }
 
@@ -572,90 +442,4 @@ function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/**
- * Calls a script defined with `defineCommand` (EVALSHA, or EVAL the first time on a
- * connection). ioredis adds such commands at run time, so they are not in its types.
- */
-function scriptMethod(target: object, name: string): (...args: (string | number)[]) => unknown {
-  const method: unknown = Reflect.get(target, name);
-  if (typeof method !== "function") throw new Error(`the Redis script ${name} is not defined`);
-  return (...args) => method.apply(target, args);
-}
-
-/** Adds a script call to a pipeline. */
-function queueScript(
-  pipeline: ChainableCommander,
-  name: string,
-  keys: string[],
-  args: (string | number)[],
-): void {
-  scriptMethod(pipeline, name)(keys.length, ...keys, ...args);
-}
-
-/** The URL without its credentials, for messages. */
-function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.toString().replace(/\/$/, "");
-  } catch {
-    return "(unparsable URL)";
-  }
-}
-
-/**
- * ioredis' standalone connector, except that disconnecting an already closed connection arms
- * no timer: the stock one waits `disconnectTimeout` (2 s) to destroy a socket that is already
- * gone, which keeps the process (and tests) alive after closing a store whose Redis is down.
- */
-class QuietStandaloneConnector extends AbstractConnector {
-  readonly #options: RedisOptions;
-
-  constructor(options: unknown) {
-    // ioredis passes the client's resolved options (typed `unknown` by ioredis).
-    const resolved = options as RedisOptions;
-    super(resolved.disconnectTimeout ?? 2000);
-    this.#options = resolved;
-  }
-
-  connect(): Promise<Socket> {
-    this.connecting = true;
-    return new Promise((resolve, reject) => {
-      process.nextTick(() => {
-        if (!this.connecting) {
-          reject(new Error("Connection is closed."));
-          return;
-        }
-        try {
-          const { path, host, port, family, tls } = this.#options;
-          const target = path ? { path } : {
-            ...(port != null ? { port } : {}),
-            ...(host != null ? { host } : {}),
-            ...(family != null ? { family } : {}),
-          };
-          const stream = tls
-            ? tlsConnect({ ...target, ...tls })
-            : netConnect(target as Parameters<typeof netConnect>[0]);
-          this.stream = stream;
-          stream.once("error", (error: Error) => {
-            this.firstError = error;
-          });
-          resolve(stream);
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
-  }
-
-  override disconnect(): void {
-    if (this.stream?.destroyed) {
-      this.connecting = false;
-      return;
-    }
-    super.disconnect();
-  }
 }

@@ -1,0 +1,263 @@
+/**
+ * The hub link in a process of its own, seen from the peer's HTTP process.
+ *
+ * Why a process: Deno 2.9.6's `node:http2`, under grpc-js, can abort the
+ * whole process from native code (a client session that idled and then
+ * receives a GOAWAY, denoland/deno#36788), where no JavaScript can catch it.
+ * A hub restarting gracefully must not take the peer's advertisements,
+ * gossip and HTTP API down with it. So the link runs as a child process
+ * (`main.ts --hub-link`), supervised (`shared/supervise.ts`): whatever ends
+ * it, it is started again after a backoff (1 s doubling to 30 s, reset after
+ * a minute) and resumes from the replica's checkpoint. Meanwhile the peer
+ * serves the replica from the store and reports the link as `Disconnected`.
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+import { fileURLToPath } from "node:url";
+import { AppError } from "../../shared/errors.ts";
+import { lines } from "../../shared/lines.ts";
+import {
+  type ChildCommand,
+  supervise,
+  type SupervisedChild,
+  type SuperviseOptions,
+} from "../../shared/supervise.ts";
+import { decodeLine, encodeLine, type LinkMessage } from "./ipc.ts";
+import type { HubLinkStatus, SyncResult } from "./status.ts";
+
+/** The permissions the link process runs with (those of `deno task peer`). */
+const LINK_PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+  "--allow-sys",
+];
+
+/** The argument that makes the peer's entry point run the hub link. */
+export const HUB_LINK_ARGUMENT = "--hub-link";
+
+/** How long a sync request may take before the API answers that it still runs, in ms. */
+export const SYNC_REPLY_TIMEOUT_MS = 60_000;
+
+/** How long a stopping link process may take before it is killed, in ms. */
+const STOP_TIMEOUT_MS = 5000;
+
+/** The command that runs the link: the peer's entry point `entry` with {@link HUB_LINK_ARGUMENT}. */
+export function linkCommand(entry: string | URL): ChildCommand {
+  if (Deno.build.standalone) return { command: Deno.execPath(), args: [HUB_LINK_ARGUMENT] };
+  return {
+    command: Deno.execPath(),
+    args: [
+      "run",
+      ...LINK_PERMISSIONS,
+      "--config",
+      fileURLToPath(new URL("../deno.json", entry)),
+      fileURLToPath(entry),
+      HUB_LINK_ARGUMENT,
+    ],
+  };
+}
+
+/** The link process as operators see it. */
+export interface LinkProcessView {
+  /** `starting`, `running`, `restarting` (after it ended) or `stopped`. */
+  state: "starting" | "running" | "restarting" | "stopped";
+  /** Its process id while it runs. */
+  pid: number | null;
+  /** Restarts so far. */
+  restarts: number;
+  /** How it last ended. */
+  lastExit: string | null;
+  /** When it last ended. */
+  lastExitAt: number | null;
+}
+
+/** A running link process, with its pipes. */
+interface LinkChild extends SupervisedChild {
+  pid: number;
+  stdin: WritableStream<Uint8Array>;
+  stdout: ReadableStream<Uint8Array>;
+}
+
+/** Options of {@link HubLinkProcess}. */
+export interface HubLinkProcessOptions {
+  /** What to run (see {@link linkCommand}). */
+  command: ChildCommand;
+  /** Where restarts are logged. */
+  logger: Logger;
+  /** Time, for the view (default `Date.now`). */
+  now?: () => number;
+  /** Passed to {@link supervise} (tests: backoff, waits). */
+  supervise?: Pick<SuperviseOptions, "backoff" | "wait" | "stableAfterMs">;
+}
+
+/** See the module documentation. */
+export class HubLinkProcess {
+  readonly #options: HubLinkProcessOptions;
+  readonly #stop = new AbortController();
+  readonly #pending = new Map<number, PromiseWithResolvers<SyncResult>>();
+  #status: HubLinkStatus | undefined;
+  /** Whether the running child has reported (until then its predecessor's status is stale). */
+  #reported = false;
+  #child: LinkChild | undefined;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #view: LinkProcessView = {
+    state: "starting",
+    pid: null,
+    restarts: 0,
+    lastExit: null,
+    lastExitAt: null,
+  };
+  #nextId = 1;
+  #supervising: Promise<number> | undefined;
+
+  /** A supervisor that starts nothing until {@link HubLinkProcess.start}. */
+  constructor(options: HubLinkProcessOptions) {
+    this.#options = options;
+  }
+
+  /** Starts the link process, and keeps it running. */
+  start(): void {
+    this.#supervising ??= supervise(this.#options.command, {
+      service: "hub link",
+      spawn: () => this.#spawn(),
+      stop: this.#stop.signal,
+      restartOn: () => true,
+      log: (line) => this.#options.logger.warning(line),
+      ...this.#options.supervise,
+    }).catch((error) => {
+      // It cannot even be started (a missing permission, say): the peer goes on without it.
+      const message = error instanceof Error ? error.message : String(error);
+      this.#options.logger.error("Cannot start the hub link process: {error}", { error: message });
+      this.#view = { ...this.#view, state: "stopped", lastExit: `cannot start: ${message}` };
+      return 1;
+    });
+  }
+
+  /** The link's last status; while its process is not running, `Disconnected` with no session. */
+  status(): HubLinkStatus | undefined {
+    const status = this.#status;
+    if (!status || (this.#view.state === "running" && this.#reported)) return status;
+    return { ...status, state: "Disconnected", session: null };
+  }
+
+  /** The process, as operators see it. */
+  process(): LinkProcessView {
+    return { ...this.#view };
+  }
+
+  /** Asks the link to sync; rejects `unavailable` while its process is not running. */
+  sync(options: { full: boolean }): Promise<SyncResult> {
+    const writer = this.#writer;
+    if (!writer || this.#view.state !== "running") {
+      return Promise.reject(
+        new AppError(
+          "unavailable",
+          `Cannot sync the system register: the hub link process is ${this.#view.state}${
+            this.#view.lastExit ? ` (it ended: ${this.#view.lastExit})` : ""
+          }`,
+        ),
+      );
+    }
+    const id = this.#nextId++;
+    const reply = Promise.withResolvers<SyncResult>();
+    this.#pending.set(id, reply);
+    const timer = setTimeout(() => {
+      this.#pending.delete(id);
+      reply.reject(
+        new AppError(
+          "deadline_exceeded",
+          `The sync still runs after ${
+            SYNC_REPLY_TIMEOUT_MS / 1000
+          } s; follow it in GET /api/sync/checkpoint`,
+        ),
+      );
+    }, SYNC_REPLY_TIMEOUT_MS);
+    void writer.write(encodeLine({ type: "sync", id, full: options.full })).catch(() => {});
+    return reply.promise.finally(() => clearTimeout(timer));
+  }
+
+  /** Stops the link process (it tells its hub) and the supervision. */
+  async close(): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    this.#stop.abort();
+    await this.#writer?.close().catch(() => {});
+    const child = this.#child;
+    const killer = setTimeout(() => {
+      try {
+        child?.kill("SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }, STOP_TIMEOUT_MS);
+    await this.#supervising;
+    clearTimeout(killer);
+    this.#view.state = "stopped";
+  }
+
+  #spawn(): LinkChild {
+    const { command, args } = this.#options.command;
+    const process = new Deno.Command(command, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const child: LinkChild = {
+      pid: process.pid,
+      stdin: process.stdin,
+      stdout: process.stdout,
+      status: process.status,
+      kill: (signal) => process.kill(signal),
+    };
+    if (this.#view.lastExit !== null) this.#view.restarts++;
+    this.#child = child;
+    this.#reported = false;
+    this.#writer = child.stdin.getWriter();
+    this.#view = { ...this.#view, state: "running", pid: child.pid };
+    void this.#read(child);
+    void child.status.then((status) => this.#ended(child, status));
+    return child;
+  }
+
+  async #read(child: LinkChild): Promise<void> {
+    try {
+      for await (const line of lines(child.stdout)) {
+        const message = decodeLine<LinkMessage>(line, ["status", "result"]);
+        if (!message || child !== this.#child) continue;
+        if (message.type === "status") {
+          this.#status = message.status;
+          this.#reported = true;
+        } else {
+          const reply = this.#pending.get(message.id);
+          this.#pending.delete(message.id);
+          if (message.ok) reply?.resolve(message.result);
+          else reply?.reject(new AppError(message.error.code, message.error.message));
+        }
+      }
+    } catch {
+      // The pipe broke: the process is ending.
+    }
+  }
+
+  #ended(child: LinkChild, status: Deno.CommandStatus): void {
+    if (child !== this.#child) return;
+    const how = status.signal !== null ? `killed by ${status.signal}` : `exit code ${status.code}`;
+    this.#writer = undefined;
+    this.#view = {
+      ...this.#view,
+      state: this.#stop.signal.aborted ? "stopped" : "restarting",
+      pid: null,
+      lastExit: how,
+      lastExitAt: (this.#options.now ?? Date.now)(),
+    };
+    for (const reply of this.#pending.values()) {
+      reply.reject(
+        new AppError("unavailable", `The hub link process ended (${how}) during the sync`),
+      );
+    }
+    this.#pending.clear();
+  }
+}

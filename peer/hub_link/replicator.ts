@@ -1,0 +1,587 @@
+/**
+ * The replica of the hub's system register, kept by one code path: a sync
+ * from the cursor (the checkpoint's version). It runs on connect, on each
+ * notification newer than the cursor, on the periodic timer, when the hub
+ * says so, and on demand; calls made while one runs coalesce into one
+ * follow-up. A failed sync is retried with backoff while a hub is connected.
+ *
+ * - **Full** (the replica replaced atomically) when the replica is empty,
+ *   when asked, or when the cursor cannot be trusted: the hub is behind it
+ *   (its register was reset or restored), belongs to another network (its
+ *   genesis differs), or the replica's digest differed from the hub's.
+ * - **Incremental** otherwise, also after a restart and after a failover to
+ *   another hub of the same network: entries after the cursor, applied in
+ *   batches, each with the checkpoint it leads to.
+ *
+ * Every entry is checked before it is applied (`entry_check.ts`). After a
+ * sync the replica's digest is compared with the hub's active set at the
+ * same version: sent on the stream's last entry, or asked for when the
+ * stream was empty. A mismatch is counted and followed by a full resync.
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+import { ActiveSetDigest } from "../../shared/contracts/active_set_digest.ts";
+import { type Backoff, createBackoff } from "../../shared/backoff.ts";
+import type { Clock } from "../../shared/clock.ts";
+import { deadline } from "../../shared/deadline.ts";
+import { AppError } from "../../shared/errors.ts";
+import type { Scheduler } from "../../shared/schedule.ts";
+import type { ReplicaCheckpoint, ReplicaEntry, ReplicaStore, SyncKind } from "../replica/types.ts";
+import { checkEntry, RejectedEntryError } from "./entry_check.ts";
+import type { HubClient } from "./hub_client.ts";
+import type { ReplicaView, SyncResult } from "./status.ts";
+
+/** Entries applied to the store at once during an incremental sync, or added to a replacement. */
+export const SYNC_BATCH_SIZE = 512;
+
+/** The connected hub, as a sync sees it. */
+export interface SyncSource {
+  /** The hub's clients. */
+  client: HubClient;
+  /** The hub's address. */
+  address: string;
+  /** The hub's id. */
+  hubId: string;
+  /** The session. */
+  sessionId: string;
+  /** The network identity the hub announced ("" when it does not say). */
+  genesisChecksum: string;
+  /** The hub's version, as it last said. */
+  hubVersion: number;
+  /** Aborts when the session ends. */
+  signal: AbortSignal;
+}
+
+/** Options of {@link Replicator}. */
+export interface ReplicatorOptions {
+  /** This peer's id. */
+  peerId: string;
+  /** The connected hub, if any. */
+  source: () => SyncSource | undefined;
+  /** Time. */
+  clock: Clock;
+  /** Waits (retries, periodic syncs, deadlines). */
+  scheduler: Scheduler;
+  /** Ceiling of the retry backoff, in ms. */
+  retryMaxMs: number;
+  /** Deadline of a digest question, in ms. */
+  callTimeoutMs: number;
+  /** Where it logs. */
+  logger: Logger;
+  /** Random numbers in [0, 1), for jitter. */
+  random?: () => number;
+  /** Told whenever what {@link Replicator.view} shows changes. */
+  onChange?: () => void;
+}
+
+/** Why a sync was asked for, and whether it must be full. */
+export interface SyncRequestOptions {
+  /** Replace the replica whatever the cursor says. */
+  full?: boolean;
+  /**
+   * Needed only while the cursor is below this version (a notification of
+   * it): a sync that got there first makes this one unnecessary.
+   */
+  untilVersion?: number;
+}
+
+interface Pending {
+  reason: string;
+  full: boolean;
+  /** Undefined: must run; otherwise needed only while the cursor is below it. */
+  untilVersion: number | undefined;
+  done: PromiseWithResolvers<SyncResult>;
+}
+
+/** See the module documentation. */
+export class Replicator {
+  readonly #store: ReplicaStore;
+  readonly #options: ReplicatorOptions;
+  readonly #stop = new AbortController();
+  #checkpoint: ReplicaCheckpoint | undefined;
+  #digest = new ActiveSetDigest();
+  /** Why the next sync must be full, when the cursor cannot be trusted. */
+  #resetReason: string | undefined;
+  #running: Promise<void> | undefined;
+  #pending: Pending | undefined;
+  #backoff: Backoff;
+  #retrying = false;
+  #failing = false;
+  #view: Omit<ReplicaView, "checkpoint" | "status" | "syncing" | "nextSyncDueAt">;
+  #nextSyncDueAt: () => number | undefined = () => undefined;
+
+  /** A replicator over `store`; call {@link Replicator.load} before anything else. */
+  constructor(store: ReplicaStore, options: ReplicatorOptions) {
+    this.#store = store;
+    this.#options = options;
+    this.#backoff = this.#firstBackoff();
+    this.#view = {
+      lastResult: null,
+      lastError: null,
+      lastErrorAt: null,
+      fullSyncs: 0,
+      incrementalSyncs: 0,
+      failedSyncs: 0,
+      rejectedEntries: 0,
+      digestMismatches: 0,
+      withheldEntries: 0,
+    };
+  }
+
+  /** The cursor: the version the replica holds the hub's active set at (0: empty). */
+  get cursor(): number {
+    return this.#checkpoint?.version ?? 0;
+  }
+
+  /** The checkpoint, as last written. */
+  get checkpoint(): ReplicaCheckpoint | undefined {
+    return this.#checkpoint;
+  }
+
+  /** Whether a sync runs. */
+  get syncing(): boolean {
+    return this.#running !== undefined;
+  }
+
+  /**
+   * Reads the checkpoint and the replica's index, and checks that they agree
+   * (a replica altered behind the peer's back is replaced at the next sync).
+   * Throws when the store cannot be read.
+   */
+  async load(): Promise<void> {
+    const [checkpoint, index] = await Promise.all([this.#store.checkpoint(), this.#store.index()]);
+    const digest = new ActiveSetDigest();
+    for (const entry of index) digest.add(entry.blueprintId, entry.version, entry.checksum);
+    this.#checkpoint = checkpoint;
+    this.#digest = digest;
+    if (
+      checkpoint && (checkpoint.digest !== digest.digest || checkpoint.blueprints !== digest.size)
+    ) {
+      this.#resetReason =
+        `the stored replica (${digest.size} entries) does not match its checkpoint (${checkpoint.blueprints} entries, digest ${checkpoint.digest})`;
+      this.#options.logger.warning(
+        "The system register replica does not match its checkpoint; it will be replaced by a full sync",
+      );
+    }
+    this.#options.onChange?.();
+  }
+
+  /** Tells the replicator how the periodic timer stands, for the view. */
+  set nextSyncDue(read: () => number | undefined) {
+    this.#nextSyncDueAt = read;
+  }
+
+  /**
+   * Runs a sync (or joins the follow-up of the one running); resolves with
+   * how it went, rejects with why it failed (then a retry is scheduled while
+   * a hub is connected).
+   */
+  sync(reason: string, options: SyncRequestOptions = {}): Promise<SyncResult> {
+    const pending = this.#pending;
+    if (pending) {
+      pending.full ||= options.full === true;
+      if (options.untilVersion === undefined) {
+        if (pending.untilVersion !== undefined) pending.reason = reason;
+        pending.untilVersion = undefined;
+      } else if (pending.untilVersion !== undefined) {
+        pending.untilVersion = Math.max(pending.untilVersion, options.untilVersion);
+      }
+      return pending.done.promise;
+    }
+    return this.#enqueue({
+      reason,
+      full: options.full === true,
+      untilVersion: options.untilVersion,
+      done: Promise.withResolvers<SyncResult>(),
+    });
+  }
+
+  #enqueue(pending: Pending): Promise<SyncResult> {
+    // Nobody may be waiting: a failure is reported through the view and the log.
+    pending.done.promise.catch(() => {});
+    this.#pending = pending;
+    if (!this.#running) this.#running = this.#drain();
+    return pending.done.promise;
+  }
+
+  /** Learns the hub's version (heartbeats, keep-alives): syncs when it moved. */
+  noteHubVersion(version: number): void {
+    if (version > this.cursor) {
+      void this.sync(`the hub is at version ${version}`, { untilVersion: version });
+    } else if (version < this.cursor) {
+      void this.sync(`the hub is at version ${version}, behind the replica's ${this.cursor}`);
+    }
+  }
+
+  /** What the replica looks like now. */
+  view(): ReplicaView {
+    const checkpoint = this.#checkpoint ?? null;
+    const source = this.#options.source();
+    let status: ReplicaView["status"];
+    if (this.#running) status = "SYNCING";
+    else if (this.#failing) status = "SYNC_FAILED";
+    else if (!checkpoint) status = "EMPTY";
+    else if (source && source.hubVersion > checkpoint.version) status = "BEHIND";
+    else status = "UP_TO_DATE";
+    return {
+      ...this.#view,
+      checkpoint,
+      status,
+      syncing: this.#running !== undefined,
+      nextSyncDueAt: this.#nextSyncDueAt() ?? null,
+    };
+  }
+
+  /** Stops retries; a sync running goes on until its hub's session ends. */
+  close(): void {
+    this.#stop.abort();
+  }
+
+  /** Runs pending syncs one after another. */
+  async #drain(): Promise<void> {
+    this.#options.onChange?.();
+    while (this.#pending) {
+      const pending = this.#pending;
+      this.#pending = undefined;
+      const last = this.#view.lastResult;
+      if (
+        !pending.full && pending.untilVersion !== undefined &&
+        this.cursor >= pending.untilVersion &&
+        last
+      ) {
+        pending.done.resolve(last); // a sync that ran meanwhile got there
+        continue;
+      }
+      try {
+        pending.done.resolve(await this.#syncOnce(pending.reason, pending.full));
+      } catch (error) {
+        pending.done.reject(error);
+      }
+    }
+    this.#running = undefined;
+    this.#options.onChange?.();
+  }
+
+  /** One sync, with the digest check (and the full resync a mismatch calls for). */
+  async #syncOnce(reason: string, forceFull: boolean): Promise<SyncResult> {
+    const source = this.#options.source();
+    if (!source) {
+      throw new AppError("unavailable", "Cannot sync the system register: no hub is connected");
+    }
+    try {
+      let result = await this.#run(source, reason, forceFull);
+      if (result === "mismatch") {
+        this.#view.digestMismatches++;
+        this.#options.logger.warning(
+          "The system register replica differs from hub {hub}'s at version {version}: replacing it with a full sync",
+          { hub: source.hubId, version: this.cursor },
+        );
+        result = await this.#run(source, "the replica's digest differed from the hub's", true);
+        if (result === "mismatch") {
+          throw new AppError(
+            "internal",
+            `Cannot sync the system register from hub ${source.hubId}: even after a full sync the replica's digest differs from the hub's at version ${this.cursor}`,
+          );
+        }
+      }
+      this.#succeeded(result);
+      return result;
+    } catch (error) {
+      this.#failed(error, source);
+      throw error;
+    }
+  }
+
+  /** Why the next sync from `source` must be full, if it must. */
+  #fullReason(source: SyncSource): string | undefined {
+    const checkpoint = this.#checkpoint;
+    if (this.#resetReason) return this.#resetReason;
+    if (!checkpoint || checkpoint.version === 0) return "the replica is empty";
+    if (
+      source.genesisChecksum && checkpoint.genesisChecksum &&
+      source.genesisChecksum !== checkpoint.genesisChecksum
+    ) {
+      return `hub ${source.hubId} belongs to another network (its genesis is ${source.genesisChecksum}, the replica's ${checkpoint.genesisChecksum})`;
+    }
+    if (source.hubVersion < checkpoint.version) {
+      return `hub ${source.hubId} is at version ${source.hubVersion}, behind the replica's ${checkpoint.version} (its register was reset or restored)`;
+    }
+    return undefined;
+  }
+
+  /** A sync of the kind the cursor calls for; "mismatch" when the digests differ afterwards. */
+  async #run(
+    source: SyncSource,
+    reason: string,
+    forceFull: boolean,
+  ): Promise<SyncResult | "mismatch"> {
+    const fullReason = forceFull ? reason : this.#fullReason(source);
+    const began = performance.now();
+    const fromVersion = this.cursor;
+    const outcome = fullReason === undefined
+      ? await this.#incremental(source)
+      : await this.#full(source, fullReason);
+    if (outcome === "mismatch") return outcome;
+    const kind: SyncKind = fullReason === undefined ? "incremental" : "full";
+    if (kind === "full") {
+      this.#resetReason = undefined;
+      this.#options.logger.info(
+        "Replaced the system register replica with a full sync from hub {hub} ({reason}): {entries} blueprints up to version {version}",
+        { hub: source.hubId, reason: fullReason, entries: outcome.entries, version: this.cursor },
+      );
+    }
+    return {
+      kind,
+      reason: fullReason ?? reason,
+      fromVersion,
+      toVersion: this.cursor,
+      entries: outcome.entries,
+      digest: outcome.digest,
+      durationMs: Math.round((performance.now() - began) * 10) / 10,
+      at: this.#options.clock.now(),
+    };
+  }
+
+  /** The checkpoint after a sync from `source` leading to `version` with `digest`. */
+  #checkpointFor(
+    source: SyncSource,
+    state: { version: number; digest: ActiveSetDigest; kind: SyncKind },
+  ): ReplicaCheckpoint {
+    return {
+      version: state.version,
+      blueprints: state.digest.size,
+      digest: state.digest.digest,
+      hubId: source.hubId,
+      hubAddress: source.address,
+      genesisChecksum: source.genesisChecksum || (this.#checkpoint?.genesisChecksum ?? ""),
+      lastSyncAt: this.#options.clock.now(),
+      lastSyncKind: state.kind,
+    };
+  }
+
+  #request(source: SyncSource, lastKnownVersion: number, full: boolean) {
+    return {
+      peerId: this.#options.peerId,
+      sessionId: source.sessionId,
+      lastKnownVersion: BigInt(lastKnownVersion),
+      fullSync: full,
+      requestTime: BigInt(this.#options.clock.now()),
+    };
+  }
+
+  /** Replaces the replica with the hub's whole active set, atomically. */
+  async #full(
+    source: SyncSource,
+    _reason: string,
+  ): Promise<{ entries: number; digest: SyncResult["digest"] } | "mismatch"> {
+    await using replacement = await this.#store.replace();
+    const digest = new ActiveSetDigest();
+    let version = 0;
+    let entries = 0;
+    let hubDigest: string | undefined;
+    let batch: ReplicaEntry[] = [];
+    const stream = source.client.sync.fullSync(this.#request(source, 0, true), {
+      signal: source.signal,
+    });
+    for await (const message of stream) {
+      const checked = this.#check(message, { afterVersion: version, source });
+      version = checked.entry.version;
+      entries++;
+      hubDigest = checked.activeSetDigest ?? hubDigest;
+      if (!checked.isActive) continue; // not part of the active set
+      digest.add(checked.entry.blueprintId, version, checked.entry.checksum);
+      batch.push(checked.entry);
+      if (batch.length >= SYNC_BATCH_SIZE) {
+        await replacement.add(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await replacement.add(batch);
+    const check = await this.#compare(source, { version, digest, hubDigest });
+    if (check === "mismatch") return check; // the replacement is dropped: the old replica stays
+    const checkpoint = this.#checkpointFor(source, { version, digest, kind: "full" });
+    await replacement.commit(checkpoint);
+    this.#checkpoint = checkpoint;
+    this.#digest = digest;
+    this.#view.fullSyncs++;
+    return { entries, digest: check };
+  }
+
+  /** Applies the entries after the cursor, batch by batch, each with its checkpoint. */
+  async #incremental(
+    source: SyncSource,
+  ): Promise<{ entries: number; digest: SyncResult["digest"] } | "mismatch"> {
+    let version = this.cursor;
+    let entries = 0;
+    let hubDigest: string | undefined;
+    const digest = this.#digest.clone();
+    let upsert: ReplicaEntry[] = [];
+    let remove: string[] = [];
+    const flush = async () => {
+      const checkpoint = this.#checkpointFor(source, { version, digest, kind: "incremental" });
+      await this.#store.apply({ upsert, remove, checkpoint });
+      this.#checkpoint = checkpoint;
+      this.#digest = digest.clone();
+      upsert = [];
+      remove = [];
+    };
+    const stream = source.client.sync.incrementalSync(this.#request(source, version, false), {
+      signal: source.signal,
+    });
+    try {
+      for await (const message of stream) {
+        const checked = this.#check(message, { afterVersion: version, source });
+        version = checked.entry.version;
+        entries++;
+        hubDigest = checked.activeSetDigest ?? hubDigest;
+        const id = checked.entry.blueprintId;
+        if (!checked.isActive) {
+          if ((digest.versionOf(id) ?? 0) < version && digest.remove(id)) remove.push(id);
+        } else if (digest.add(id, version, checked.entry.checksum)) {
+          upsert.push(checked.entry);
+        }
+        if (upsert.length + remove.length >= SYNC_BATCH_SIZE) await flush();
+      }
+    } catch (error) {
+      // What arrived before the failure is kept: the retry continues from there.
+      if (upsert.length + remove.length > 0) await flush().catch(() => {});
+      if (error instanceof AppError && error.code === "failed_precondition") {
+        this.#resetReason =
+          `hub ${source.hubId} cannot sync incrementally from version ${version}: ${error.message}`;
+      }
+      throw error;
+    }
+    await flush();
+    this.#view.incrementalSyncs++;
+    return await this.#compare(source, { version, digest, hubDigest }).then((check) =>
+      check === "mismatch" ? check : { entries, digest: check }
+    );
+  }
+
+  /** Checks a streamed entry, counting and logging a rejection. */
+  #check(
+    message: Parameters<typeof checkEntry>[0],
+    context: { afterVersion: number; source: SyncSource },
+  ) {
+    try {
+      const checked = checkEntry(message, {
+        afterVersion: context.afterVersion,
+        hub: context.source.hubId,
+      });
+      if (checked.entry.document === undefined) {
+        this.#view.withheldEntries++;
+        this.#options.logger.warning(
+          "Hub {hub} withheld the document of blueprint {blueprint} (version {version}, {size} bytes): it is larger than this peer takes; the entry is replicated without it",
+          {
+            hub: context.source.hubId,
+            blueprint: checked.entry.blueprintId,
+            version: checked.entry.version,
+            size: checked.entry.documentSize,
+          },
+        );
+      }
+      return checked;
+    } catch (error) {
+      if (error instanceof RejectedEntryError) this.#view.rejectedEntries++;
+      throw error;
+    }
+  }
+
+  /** Compares the replica's digest at `version` with the hub's. */
+  async #compare(
+    source: SyncSource,
+    state: { version: number; digest: ActiveSetDigest; hubDigest: string | undefined },
+  ): Promise<"equal" | "unchecked" | "mismatch"> {
+    let hubDigest = state.hubDigest;
+    if (hubDigest === undefined) {
+      using time = deadline(this.#options.scheduler, this.#options.callTimeoutMs, {
+        what: `Asking hub ${source.hubId} for its digest`,
+        signal: source.signal,
+      });
+      const answer = await source.client.sync.getSyncCheckpoint({
+        peerId: this.#options.peerId,
+        sessionId: source.sessionId,
+        digestVersion: BigInt(state.version),
+      }, { signal: time.signal });
+      if (!answer.activeSetDigest || Number(answer.digestVersion) !== state.version) {
+        return "unchecked";
+      }
+      hubDigest = answer.activeSetDigest;
+    }
+    return hubDigest === state.digest.digest ? "equal" : "mismatch";
+  }
+
+  #succeeded(result: SyncResult): void {
+    this.#view.lastResult = result;
+    if (this.#failing) {
+      this.#options.logger.info(
+        "System register sync works again: {kind} sync to version {version}",
+        {
+          kind: result.kind,
+          version: result.toVersion,
+        },
+      );
+    } else {
+      this.#options.logger.debug(
+        "{kind} sync ({reason}): {entries} entries, version {from} to {to} in {ms} ms",
+        {
+          kind: result.kind,
+          reason: result.reason,
+          entries: result.entries,
+          from: result.fromVersion,
+          to: result.toVersion,
+          ms: result.durationMs,
+        },
+      );
+    }
+    this.#failing = false;
+    this.#view.lastError = null;
+    this.#view.lastErrorAt = null;
+    this.#backoff = this.#firstBackoff();
+  }
+
+  #failed(error: unknown, source: SyncSource): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const cancelled = source.signal.aborted;
+    if (!cancelled) {
+      this.#view.failedSyncs++;
+      this.#view.lastError = message;
+      this.#view.lastErrorAt = this.#options.clock.now();
+      const level = error instanceof RejectedEntryError ? "error" : "warning";
+      if (!this.#failing) {
+        this.#options.logger[level]("System register sync from hub {hub} failed: {error}", {
+          hub: source.hubId,
+          error: message,
+        });
+      } else {
+        this.#options.logger.debug("System register sync failed again: {error}", {
+          error: message,
+        });
+      }
+      this.#failing = true;
+    }
+    this.#scheduleRetry();
+  }
+
+  /** One retry after the backoff, while a hub is connected (a sync asked meanwhile runs at once). */
+  #scheduleRetry(): void {
+    if (this.#retrying || this.#stop.signal.aborted) return;
+    this.#retrying = true;
+    const delay = this.#backoff.delayMs;
+    this.#backoff = this.#backoff.next();
+    void this.#options.scheduler.sleep(delay, this.#stop.signal).then(() => {
+      this.#retrying = false;
+      if (this.#stop.signal.aborted || !this.#failing) return;
+      if (this.#options.source()) void this.sync("retry after a failed sync");
+    });
+  }
+
+  #firstBackoff(): Backoff {
+    return createBackoff({
+      initialMs: 1000,
+      maxMs: this.#options.retryMaxMs,
+      ...(this.#options.random ? { random: this.#options.random } : {}),
+    });
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The peer's hub-link endpoints (interface.md): connection status, the
+ * configured hubs, the replica's checkpoint, a sync on demand, heartbeats,
+ * node information, and the replica of the system register itself (paged
+ * like the hub's). The replica is read from its store, so it is served
+ * whatever the link's state: isolated, restarting, or never configured.
+ *
+ * @module
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { BlueprintIdSchema } from "../../shared/contracts/system_register.ts";
+import { AppError } from "../../shared/errors.ts";
+import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
+import { changeErrors, json, notFoundError } from "../../shared/http/openapi.ts";
+import type { Clock } from "../../shared/clock.ts";
+import type { ReplicaStore } from "../replica/types.ts";
+import {
+  CentralNodesSchema,
+  CheckpointSchema,
+  ConnectionStatusSchema,
+  HeartbeatStatusSchema,
+  NodeInfoSchema,
+  ReplicaEntrySchema,
+  ReplicaListSchema,
+  SyncTriggerSchema,
+} from "./http_schemas.ts";
+import {
+  centralNodesJson,
+  checkpointJson,
+  connectionStatusJson,
+  heartbeatJson,
+  replicaEntryJson,
+  syncResultJson,
+} from "./http_views.ts";
+import type { LinkProcessView } from "./link_process.ts";
+import type { HubLinkStatus, SyncResult } from "./status.ts";
+
+/** Entries per page unless `limit` says otherwise. */
+export const DEFAULT_PAGE_SIZE = 100;
+/** Most entries per page. */
+export const MAX_PAGE_SIZE = 1000;
+
+/** The link as the endpoints see it: in this process, or in a process of its own. */
+export interface HubLinkView {
+  /** Its status, once known. */
+  status(): HubLinkStatus | undefined;
+  /** Its process, when it runs in one. */
+  process?(): LinkProcessView;
+  /** Syncs now. */
+  sync(options: { full: boolean }): Promise<SyncResult>;
+}
+
+/** What the node is, for `GET /api/node/info`. */
+export interface NodeFacts {
+  /** This peer's id. */
+  peerId: string;
+  /** The service version. */
+  version: string;
+  /** How other peers reach it. */
+  publicUrl: string;
+  /** When it started (ms since the epoch). */
+  startedAt: number;
+  /** The advertisement store's kind. */
+  advertisementStore: string;
+  /** The configured hubs in priority order. */
+  hubs: readonly { address: string; priority: number }[];
+  /** Whether hubs are reached over TLS. */
+  tls: boolean;
+}
+
+/** Options of {@link addHubLinkRoutes}. */
+export interface HubLinkRoutesOptions {
+  /** The link; undefined when `HUB_NODES` is not set. */
+  link: HubLinkView | undefined;
+  /** The replica's store (read). */
+  replica: ReplicaStore;
+  /** The node's facts. */
+  node: NodeFacts;
+  /** Time. */
+  clock: Clock;
+}
+
+const tags = ["Hub link"];
+const replicaTags = ["System register replica"];
+const intParam = (name: string, description: string) =>
+  z.string().regex(/^\d{1,15}$/, { message: "must be a non-negative integer" }).optional()
+    .openapi({ param: { name, in: "query" }, description });
+const get = (path: string, summary: string, schema: z.ZodType, description: string) =>
+  createRoute({
+    method: "get",
+    path,
+    tags,
+    summary,
+    responses: { 200: json(schema, description) },
+  });
+
+const connectionStatus = get(
+  "/api/connection/status",
+  "The hub connection: state, current hub and session, isolation, staleness",
+  ConnectionStatusSchema,
+  "The connection's state.",
+);
+const centralNodes = get(
+  "/api/central-nodes",
+  "Every configured hub, in priority order, with its state and last error",
+  CentralNodesSchema,
+  "The hubs.",
+);
+const checkpoint = get(
+  "/api/sync/checkpoint",
+  "The replica's checkpoint: version, blueprints, hub, last sync and its kind",
+  CheckpointSchema,
+  "The checkpoint.",
+);
+const heartbeat = get(
+  "/api/heartbeat/status",
+  "Heartbeats to the current hub: sequence, misses, latency",
+  HeartbeatStatusSchema,
+  "Heartbeat figures.",
+);
+const nodeInfo = get(
+  "/api/node/info",
+  "This peer: id, version, stores, hub link",
+  NodeInfoSchema,
+  "The node.",
+);
+
+const trigger = createRoute({
+  method: "post",
+  path: "/api/sync/trigger",
+  tags,
+  summary: "Sync the replica now (incremental, or full with ?full=true)",
+  security: [{ bearer: [] }],
+  request: {
+    query: z.object({
+      full: z.enum(["true", "false"], { message: 'must be "true" or "false"' }).optional()
+        .openapi({ param: { name: "full", in: "query" }, description: "Replace the replica." }),
+    }),
+  },
+  responses: {
+    200: json(SyncTriggerSchema, "The sync ran; how it went."),
+    ...changeErrors,
+    412: json(
+      z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
+      "No hub link is configured.",
+    ),
+    503: json(
+      z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
+      "No hub is connected.",
+    ),
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/api/system-register/blueprints",
+  tags: replicaTags,
+  summary: "The replica's entries after a version, in version order, a page at a time",
+  request: {
+    query: z.object({
+      sinceVersion: intParam("sinceVersion", "Only entries after this version (default 0)."),
+      limit: intParam(
+        "limit",
+        `Entries per page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`,
+      ),
+    }),
+  },
+  responses: { 200: json(ReplicaListSchema, "A page of entries."), 400: changeErrors[400] },
+});
+
+const read = createRoute({
+  method: "get",
+  path: "/api/system-register/blueprints/{blueprintId}",
+  tags: replicaTags,
+  summary: "A blueprint's entry in the replica",
+  request: {
+    params: z.object({
+      blueprintId: BlueprintIdSchema.openapi({ param: { name: "blueprintId", in: "path" } }),
+    }),
+  },
+  responses: {
+    200: json(ReplicaEntrySchema, "The blueprint's entry."),
+    400: changeErrors[400],
+    ...notFoundError("The replica has no blueprint with this id."),
+  },
+});
+
+/** Adds the hub-link and replica endpoints to `app`. */
+export function addHubLinkRoutes(app: HttpApp, options: HubLinkRoutesOptions): void {
+  const { link, replica, node, clock } = options;
+  const status = () => link?.status();
+  const stored = async () => status()?.replica.checkpoint ?? await replica.checkpoint();
+
+  app.openapi(connectionStatus, async (c) => {
+    const current = status();
+    const checkpoint = current ? undefined : await replica.checkpoint().catch(() => undefined);
+    return c.json(
+      connectionStatusJson(current, {
+        checkpoint,
+        process: link?.process?.() ?? null,
+        now: clock.now(),
+      }),
+      200,
+    );
+  });
+
+  app.openapi(centralNodes, (c) => c.json(centralNodesJson(status(), node.hubs), 200));
+
+  app.openapi(checkpoint, async (c) => {
+    const current = status();
+    return c.json(checkpointJson(current, current ? undefined : await replica.checkpoint()), 200);
+  });
+
+  app.openapi(heartbeat, (c) => c.json(heartbeatJson(status(), link !== undefined), 200));
+
+  app.openapi(
+    trigger,
+    async (c) => {
+      const { full } = c.req.valid("query");
+      if (!link) {
+        throw new AppError(
+          "failed_precondition",
+          "Cannot sync the system register: this peer has no hub link (HUB_NODES is not set)",
+        );
+      }
+      const result = await link.sync({ full: full === "true" });
+      return c.json({ result: syncResultJson(result) }, 200);
+    },
+    rejectInvalid("Cannot trigger a sync"),
+  );
+
+  app.openapi(nodeInfo, async (c) => {
+    const now = clock.now();
+    const checkpoint = await stored().catch(() => undefined);
+    return c.json({
+      peerId: node.peerId,
+      service: "peer" as const,
+      version: node.version,
+      publicUrl: node.publicUrl,
+      startedAt: new Date(node.startedAt).toISOString(),
+      uptimeSeconds: Math.floor((now - node.startedAt) / 1000),
+      advertisementStore: node.advertisementStore,
+      replicaStore: replica.kind,
+      hubLink: {
+        enabled: link !== undefined,
+        status: status()?.state ?? "Disconnected",
+        hubs: node.hubs.map((hub) => hub.address),
+        tls: node.tls,
+      },
+      systemRegister: {
+        currentVersion: checkpoint?.version ?? 0,
+        totalBlueprints: checkpoint?.blueprints ?? 0,
+      },
+    }, 200);
+  });
+
+  app.openapi(
+    list,
+    async (c) => {
+      const query = c.req.valid("query");
+      const after = Number(query.sinceVersion ?? 0);
+      const limit = Number(query.limit ?? DEFAULT_PAGE_SIZE);
+      if (limit < 1 || limit > MAX_PAGE_SIZE) {
+        throw new AppError(
+          "invalid_argument",
+          `Cannot list blueprints: limit must be between 1 and ${MAX_PAGE_SIZE}`,
+        );
+      }
+      const [checkpoint, entries] = await Promise.all([
+        replica.checkpoint(),
+        replica.list({ afterVersion: after, limit: limit + 1 }),
+      ]);
+      const page = entries.slice(0, limit);
+      return c.json({
+        currentVersion: checkpoint?.version ?? 0,
+        blueprints: page.map(replicaEntryJson),
+        nextSinceVersion: entries.length > limit ? page[page.length - 1]!.version : null,
+      }, 200);
+    },
+    rejectInvalid("Cannot list blueprints"),
+  );
+
+  app.openapi(
+    read,
+    async (c) => {
+      const { blueprintId } = c.req.valid("param");
+      const entry = await replica.get(blueprintId);
+      if (!entry) {
+        throw new AppError(
+          "not_found",
+          `No blueprint "${blueprintId}" in this peer's replica of the system register`,
+        );
+      }
+      return c.json(replicaEntryJson(entry), 200);
+    },
+    rejectInvalid("Cannot read blueprint"),
+  );
+}

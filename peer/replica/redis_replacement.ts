@@ -1,0 +1,105 @@
+/**
+ * A replacement of the Redis replica: entries go to the staging keys, and
+ * the commit swaps them in with the checkpoint in one MULTI/EXEC.
+ *
+ * @module
+ */
+import type { RedisConnection } from "../store/redis_connection.ts";
+import { checkEntry, encodeCheckpoint } from "./entry_codec.ts";
+import { queueUpserts, REPLICA_KEYS, STAGING_KEYS } from "./redis_layout.ts";
+import { ReplacementBase } from "./replacement.ts";
+import type { ReplicaCheckpoint, ReplicaEntry } from "./types.ts";
+
+/** Bytes of a replacement's parts that may wait for Redis's answer while the caller goes on. */
+export const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
+/** About what an entry's fields take, beside its document (for {@link IN_FLIGHT_BYTES}). */
+const ENTRY_FIELDS_BYTES = 256;
+
+/**
+ * A replacement filling the staging keys. An `add` sends its entries and resolves at once while
+ * less than {@link IN_FLIGHT_BYTES} wait for Redis's answer (so Redis stores one part while the
+ * next is encoded), otherwise once enough of them are answered; a failure shows at the next
+ * `add` or at `commit`, which waits for every part first.
+ */
+export class RedisReplacement extends ReplacementBase {
+  readonly #connection: RedisConnection;
+  /** Blueprints added, and those whose last added entry has a document (to know which keys exist). */
+  readonly #added = new Set<string>();
+  readonly #withDocument = new Set<string>();
+  /** Parts sent and not yet waited for, oldest first, with their size. */
+  readonly #inFlight: { answered: Promise<void>; bytes: number }[] = [];
+  #inFlightBytes = 0;
+  /** The first failure of a part sent. */
+  #failure: unknown;
+
+  /** A new, open replacement on `connection` (its store deletes leftover staging keys first). */
+  constructor(connection: RedisConnection) {
+    super(`Redis at ${connection.where}`);
+    this.#connection = connection;
+  }
+
+  protected override async write(entries: readonly ReplicaEntry[]): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
+    entries.forEach(checkEntry);
+    await this.#connection.ensureReady("add entries to a replacement");
+    // After the last await: a newer replacement has deleted the staging keys, or will after this.
+    this.checkCurrent("add entries to");
+    const pipeline = this.#connection.client.pipeline();
+    let bytes = 0;
+    queueUpserts(pipeline, { keys: STAGING_KEYS, entries });
+    for (const entry of entries) {
+      bytes += ENTRY_FIELDS_BYTES + (entry.document?.byteLength ?? 0);
+      this.#added.add(entry.blueprintId);
+      if (entry.document === undefined) this.#withDocument.delete(entry.blueprintId);
+      else this.#withDocument.add(entry.blueprintId);
+    }
+    const answered = this.#connection.exec(pipeline, "adding entries to a replacement failed")
+      .then(() => {}, (error: unknown) => {
+        this.#failure ??= error;
+      });
+    this.#inFlight.push({ answered, bytes });
+    this.#inFlightBytes += bytes;
+    while (this.#inFlightBytes > IN_FLIGHT_BYTES) await this.#waitOldest();
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  protected override async swap(checkpoint: ReplicaCheckpoint): Promise<void> {
+    while (this.#inFlight.length > 0) await this.#waitOldest();
+    if (this.#failure !== undefined) throw this.#failure;
+    await this.#connection.ensureReady("commit a replacement");
+    this.checkCurrent("commit");
+    const multi = this.#connection.client.multi();
+    // The replaced keys are freed by a background thread (UNLINK), not while Redis waits.
+    multi.unlink(REPLICA_KEYS.entries, REPLICA_KEYS.documents, REPLICA_KEYS.versions);
+    // RENAME fails on a missing key (and MULTI would go on with the rest): only keys known to
+    // exist are renamed; a key the new replica leaves empty stays deleted.
+    if (this.#added.size > 0) {
+      multi.rename(STAGING_KEYS.entries, REPLICA_KEYS.entries);
+      multi.rename(STAGING_KEYS.versions, REPLICA_KEYS.versions);
+    }
+    if (this.#withDocument.size > 0) multi.rename(STAGING_KEYS.documents, REPLICA_KEYS.documents);
+    multi.set(REPLICA_KEYS.checkpoint, encodeCheckpoint(checkpoint));
+    await this.#connection.exec(multi, "committing a replacement failed");
+  }
+
+  protected override async discard(): Promise<void> {
+    try {
+      await this.#connection.ensureReady("abort a replacement");
+      // A newer replacement owns the staging keys now.
+      if (this.superseded) return;
+      const pipeline = this.#connection.client.pipeline();
+      pipeline.del(STAGING_KEYS.entries, STAGING_KEYS.documents, STAGING_KEYS.versions);
+      await this.#connection.exec(pipeline, "deleting the staging keys failed");
+    } catch {
+      // Left for the next replacement, which deletes them first.
+    }
+  }
+
+  /** Waits for the oldest part in flight to be answered. */
+  async #waitOldest(): Promise<void> {
+    const oldest = this.#inFlight.shift();
+    if (!oldest) return;
+    this.#inFlightBytes -= oldest.bytes;
+    await oldest.answered;
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * The embedded SQLite replica store (`node:sqlite`, WAL mode). One process
+ * writes the replica (the hub link) while others read the same file (the
+ * peer's HTTP API); every read runs in one read transaction, so it sees one
+ * committed state: a checkpoint and exactly the entries it describes.
+ *
+ * Entries live in two tables of the same shape (`replica_entries_0` and
+ * `replica_entries_1`: the blueprint id is the primary key, versions are
+ * unique); the checkpoint's one row names the live one, and reads only ever
+ * see that one. `apply` changes the live table and the checkpoint in one
+ * transaction. A replacement fills the other table in short transactions
+ * (the write lock is never held while waiting for the caller, so `apply`
+ * still works meanwhile), and its commit points the checkpoint at it in one
+ * small transaction; the replaced table is emptied afterwards. After a crash
+ * the half-filled table is never read, and the next replacement empties it.
+ *
+ * A replacement's transactions do not checkpoint the WAL into the database
+ * file themselves (SQLite would, at the commit that crosses its threshold,
+ * and wait for the disk): a passive checkpoint runs on the next turn of the
+ * event loop after the commit. With `synchronous = NORMAL` a commit is not
+ * flushed to disk either way, so this changes when the disk is waited for,
+ * not what survives a crash.
+ *
+ * @module
+ */
+import type { Logger } from "@logtape/logtape";
+import type { DatabaseSync, SQLOutputValue } from "node:sqlite";
+import { AppError } from "../../shared/errors.ts";
+import { log } from "../../shared/logging.ts";
+import { openSqliteDatabase } from "../../shared/sqlite.ts";
+import { checkEntry, decodeMetadata, syncKindOf } from "./entry_codec.ts";
+import { checkListOptions } from "./list_options.ts";
+import { SqliteReplacement } from "./sqlite_replacement.ts";
+import {
+  type EntryRow,
+  entryRow,
+  otherSlot,
+  prepareReplicaStatements,
+  REPLICA_SCHEMA,
+  type ReplicaStatements,
+  type Slot,
+  type TableStatements,
+} from "./sqlite_schema.ts";
+import type {
+  ReplicaChange,
+  ReplicaCheckpoint,
+  ReplicaEntry,
+  ReplicaIndexEntry,
+  ReplicaListOptions,
+  ReplicaReplacement,
+  ReplicaStore,
+} from "./types.ts";
+
+/** Options of {@link openSqliteReplicaStore}. */
+export interface SqliteReplicaStoreOptions {
+  /** Where problems cleaning up after a replacement go (default: `log("peer", "replica")`). */
+  logger?: Logger;
+}
+
+/** SQLite's extended result codes for a broken UNIQUE or PRIMARY KEY constraint. */
+const UNIQUE_VIOLATIONS = new Set([2067, 1555]);
+
+/** Opens (creating it and its directory if needed) the replica store at `path`. */
+export function openSqliteReplicaStore(
+  path: string,
+  options: SqliteReplicaStoreOptions = {},
+): SqliteReplicaStore {
+  return new SqliteReplicaStore(path, options);
+}
+
+/** {@link ReplicaStore} in an embedded SQLite database. */
+export class SqliteReplicaStore implements ReplicaStore {
+  /** Always `sqlite`. */
+  readonly kind = "sqlite";
+  /** The database file. */
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #statements: ReplicaStatements;
+  readonly #logger: Logger;
+  /** The connection's `wal_autocheckpoint` (pages), restored after a replacement's steps. */
+  readonly #autocheckpoint: number;
+  #checkpointTimer: ReturnType<typeof setTimeout> | undefined;
+  #replacement: SqliteReplacement | undefined;
+  #closed = false;
+
+  /** Opens the database; prefer {@link openSqliteReplicaStore}. */
+  constructor(path: string, options: SqliteReplicaStoreOptions = {}) {
+    this.path = path;
+    this.#logger = options.logger ?? log("peer", "replica");
+    try {
+      this.#db = openSqliteDatabase(path, REPLICA_SCHEMA);
+    } catch (error) {
+      throw this.#failure("opening the database failed", error);
+    }
+    try {
+      this.#statements = prepareReplicaStatements(this.#db);
+      this.#autocheckpoint = Number(
+        this.#db.prepare("PRAGMA wal_autocheckpoint").get()?.wal_autocheckpoint ?? 1000,
+      );
+    } catch (error) {
+      this.#db.close();
+      throw this.#failure("preparing the database failed", error);
+    }
+  }
+
+  checkpoint(): Promise<ReplicaCheckpoint | undefined> {
+    return this.#run("reading the checkpoint failed", () => {
+      const row = this.#statements.checkpoint.get();
+      return row && this.#toCheckpoint(row);
+    });
+  }
+
+  index(): Promise<ReplicaIndexEntry[]> {
+    return this.#run(
+      "reading the index failed",
+      () =>
+        this.#snapshot([], (table) =>
+          table.index.all().map((row) => ({
+            blueprintId: String(row.blueprint_id),
+            version: Number(row.version),
+            checksum: String(row.checksum),
+          }))),
+    );
+  }
+
+  apply(change: ReplicaChange): Promise<void> {
+    return this.#run("applying a change failed", () => {
+      change.upsert.forEach(checkEntry);
+      this.#transaction(() => {
+        const slot = this.#liveSlot();
+        const table = this.#statements.tables[slot];
+        for (const entry of change.upsert) table.upsert.run(...entryRow(entry));
+        for (const blueprintId of change.remove) table.remove.run(blueprintId);
+        this.#putCheckpoint(change.checkpoint, slot);
+      });
+    });
+  }
+
+  replace(): Promise<ReplicaReplacement> {
+    return this.#run("starting a replacement failed", () => {
+      this.#replacement?.drop();
+      // The other table may hold what a crash or an unfinished replacement left: emptied first.
+      const slot = this.#quietly(() =>
+        this.#transaction(() => {
+          const standby = otherSlot(this.#liveSlot());
+          this.#statements.tables[standby].clear.run();
+          return standby;
+        })
+      );
+      const replacement = new SqliteReplacement(`SQLite at ${this.path}`, {
+        run: (what, work) => this.#run(what, work),
+        flush: (rows) => this.#quietly(() => this.#transaction(() => this.#insert(rows, slot))),
+        swap: (rows, checkpoint) => this.#swap(rows, { checkpoint, slot }),
+        clear: () => this.#clear(slot),
+      });
+      this.#replacement = replacement;
+      return replacement;
+    });
+  }
+
+  get(blueprintId: string): Promise<ReplicaEntry | undefined> {
+    return this.#run("reading an entry failed", () =>
+      this.#snapshot(undefined, (table) => {
+        const row = table.get.get(blueprintId);
+        return row && this.#toEntry(row);
+      }));
+  }
+
+  list(options: ReplicaListOptions): Promise<ReplicaEntry[]> {
+    return this.#run("listing entries failed", () => {
+      const { afterVersion, limit } = checkListOptions(options);
+      if (limit === 0) return [];
+      return this.#snapshot(
+        [],
+        (table) => table.list.all(afterVersion, limit).map((row) => this.#toEntry(row)),
+      );
+    });
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      clearTimeout(this.#checkpointTimer);
+      this.#replacement?.drop();
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+
+  /** Writes the last rows and makes their table live with the checkpoint, in one transaction. */
+  #swap(rows: EntryRow[], target: { checkpoint: ReplicaCheckpoint; slot: Slot }): void {
+    const { checkpoint, slot } = target;
+    this.#quietly(() => {
+      this.#transaction(() => {
+        if (this.#liveSlot() === slot) {
+          throw new AppError(
+            "failed_precondition",
+            `SQLite at ${this.path}: another replacement was committed meanwhile`,
+          );
+        }
+        this.#insert(rows, slot);
+        this.#putCheckpoint(checkpoint, slot);
+      });
+      // The replaced replica is no longer read: emptied now (or by the next replacement).
+      try {
+        this.#statements.tables[otherSlot(slot)].clear.run();
+      } catch (error) {
+        this.#logger.warn("Could not empty the replaced replica in SQLite at {path}: {error}", {
+          path: this.path,
+          error,
+        });
+      }
+    });
+    this.#checkpointSoon();
+  }
+
+  /** Empties a table that is not live; never fails (the next replacement empties it anyway). */
+  #clear(slot: Slot): Promise<void> {
+    try {
+      if (!this.#closed) {
+        this.#quietly(() =>
+          this.#transaction(() => {
+            if (this.#liveSlot() !== slot) this.#statements.tables[slot].clear.run();
+          })
+        );
+        this.#checkpointSoon();
+      }
+    } catch (error) {
+      this.#logger.warn("Could not empty an aborted replacement in SQLite at {path}: {error}", {
+        path: this.path,
+        error,
+      });
+    }
+    return Promise.resolve();
+  }
+
+  #insert(rows: EntryRow[], slot: Slot): void {
+    const { upsert } = this.#statements.tables[slot];
+    for (const row of rows) upsert.run(...row);
+  }
+
+  /** The live table's slot (0 before the first checkpoint). */
+  #liveSlot(): Slot {
+    return this.#statements.liveSlot.get()?.slot === 1 ? 1 : 0;
+  }
+
+  #putCheckpoint(checkpoint: ReplicaCheckpoint, slot: Slot): void {
+    this.#statements.putCheckpoint.run(
+      slot,
+      checkpoint.version,
+      checkpoint.blueprints,
+      checkpoint.digest,
+      checkpoint.hubId,
+      checkpoint.hubAddress,
+      checkpoint.genesisChecksum,
+      checkpoint.lastSyncAt,
+      checkpoint.lastSyncKind,
+    );
+  }
+
+  /**
+   * Runs `read` on the live table in one read transaction (another process's commit cannot land
+   * between finding the live table and reading it); `empty` without a checkpoint.
+   */
+  #snapshot<T>(empty: T, read: (table: TableStatements) => T): T {
+    this.#db.exec("BEGIN");
+    try {
+      const row = this.#statements.liveSlot.get();
+      return row === undefined ? empty : read(this.#statements.tables[row.slot === 1 ? 1 : 0]);
+    } finally {
+      this.#db.exec("COMMIT");
+    }
+  }
+
+  /** Runs `work` in one write transaction, rolled back when it throws. */
+  #transaction<T>(work: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** Runs `work` without checkpointing the WAL at its commits (see the module documentation). */
+  #quietly<T>(work: () => T): T {
+    this.#db.exec("PRAGMA wal_autocheckpoint = 0");
+    try {
+      return work();
+    } finally {
+      this.#db.exec(`PRAGMA wal_autocheckpoint = ${this.#autocheckpoint}`);
+    }
+  }
+
+  /** Checkpoints the WAL (passively: never waiting for readers) on the next turn of the event loop. */
+  #checkpointSoon(): void {
+    if (this.#checkpointTimer !== undefined || this.#closed) return;
+    this.#checkpointTimer = setTimeout(() => {
+      this.#checkpointTimer = undefined;
+      if (this.#closed) return;
+      try {
+        this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+      } catch (error) {
+        this.#logger.warn("Could not checkpoint the WAL of SQLite at {path}: {error}", {
+          path: this.path,
+          error,
+        });
+      }
+    }, 0);
+  }
+
+  /** Runs `work`, turning a closed store or an SQLite error into an {@link AppError}. */
+  #run<T>(what: string, work: () => T): Promise<T> {
+    try {
+      if (this.#closed) throw this.#failure(`${what}: the store is closed`);
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(this.#failure(what, error));
+    }
+  }
+
+  /**
+   * The error for a failure: an {@link AppError} as it is; two blueprints given one version,
+   * `failed_precondition`; anything else, `unavailable`.
+   */
+  #failure(what: string, cause?: unknown): AppError {
+    if (cause instanceof AppError) return cause;
+    const reason = cause === undefined
+      ? what
+      : `${what}: ${cause instanceof Error ? cause.message : String(cause)}`;
+    const errcode: unknown = cause instanceof Error ? Reflect.get(cause, "errcode") : undefined;
+    if (typeof errcode === "number" && UNIQUE_VIOLATIONS.has(errcode)) {
+      return new AppError(
+        "failed_precondition",
+        `SQLite at ${this.path}: ${reason} (two blueprints would hold one version)`,
+        { cause },
+      );
+    }
+    return new AppError("unavailable", `SQLite at ${this.path}: ${reason}`, { cause });
+  }
+
+  #toCheckpoint(row: Record<string, SQLOutputValue>): ReplicaCheckpoint {
+    const kind = syncKindOf(row.last_sync_kind);
+    if (kind === undefined) throw this.#corrupt(`the checkpoint's sync kind ${row.last_sync_kind}`);
+    return {
+      version: Number(row.version),
+      blueprints: Number(row.blueprints),
+      digest: String(row.digest),
+      hubId: String(row.hub_id),
+      hubAddress: String(row.hub_address),
+      genesisChecksum: String(row.genesis_checksum),
+      lastSyncAt: Number(row.last_sync_at),
+      lastSyncKind: kind,
+    };
+  }
+
+  #toEntry(row: Record<string, SQLOutputValue>): ReplicaEntry {
+    const blueprintId = String(row.blueprint_id);
+    const metadata = decodeMetadata(String(row.metadata));
+    if (!metadata) throw this.#corrupt(`the metadata of ${blueprintId}`);
+    const document = row.document;
+    return {
+      blueprintId,
+      version: Number(row.version),
+      publishedAt: Number(row.published_at),
+      publishedBy: String(row.published_by),
+      publicationTransactionId: String(row.publication_transaction_id),
+      checksum: String(row.checksum),
+      metadata,
+      document: document instanceof Uint8Array ? document : undefined,
+      documentSize: Number(row.document_size),
+    };
+  }
+
+  #corrupt(what: string): AppError {
+    return new AppError("internal", `SQLite at ${this.path}: ${what} is not readable`);
+  }
+}
