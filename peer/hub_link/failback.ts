@@ -1,7 +1,7 @@
 /**
  * Fail-back: while connected to a hub below the top of the list, probe the
  * hubs above it now and then (every two heartbeat intervals, jittered ±20%)
- * with `GetCentralNodeStatus` on a fresh channel; a hub that answers HEALTHY
+ * with `GetCentralNodeStatus`; a hub that answers HEALTHY
  * within the connection deadline {@link FAILBACK_PROBES} times in a row is
  * moved back to, make-before-break (the link opens the new session, syncs
  * and subscribes, and only then leaves the old hub). One success is not
@@ -30,8 +30,8 @@ export interface FailbackOptions {
   intervalMs: number;
   /** A probe's deadline, in ms. */
   timeoutMs: number;
-  /** Opens a fresh channel to a hub. */
-  openClient: (address: string) => HubClient;
+  /** The channel to a hub. */
+  client: (address: string) => HubClient;
   /** Moves to `hub`; resolves once it did (or could not). */
   failBack: (hub: HubRecord) => Promise<void>;
   /** Time. */
@@ -48,7 +48,7 @@ async function probe(
   options: FailbackOptions,
   stop: AbortSignal,
 ): Promise<boolean> {
-  using client = options.openClient(hub.address);
+  const client = options.client(hub.address);
   using time = deadline(options.scheduler, options.timeoutMs, {
     what: `Probing hub ${hub.address}`,
     signal: stop,

@@ -1,10 +1,11 @@
 /**
- * One connection to one hub: a fresh gRPC channel, on a TCP connection of its
- * own, with the contract's three clients. The link opens a new one for every
- * connection attempt and closes it when it leaves the hub, so it never waits
- * on a channel's own reconnect backoff after a hub failed (a channel
- * connected before a hub crash came back only after 5-8 s of grpc-js
- * backoff; a new one in about 1.5 s).
+ * One connection to one hub: a gRPC channel, on a TCP connection of its
+ * own, with the contract's three clients. The link keeps one per hub
+ * (`hub_clients.ts`). After a hub failure a channel reconnects by itself
+ * within a short backoff (0.5 s doubling to 2 s; grpc-js's default grows to
+ * 2 minutes: a channel connected before a hub crash came back only after
+ * 5-8 s). It never goes idle (an idle channel closes its connection, with a
+ * GOAWAY the hub may not survive: see `hub_clients.ts`).
  *
  * The channel pings the hub over HTTP/2 (`keepaliveMs`, also while no call
  * runs), so a hub whose network silently drops packets is found even
@@ -28,6 +29,9 @@ import {
 
 /** The largest document a peer takes, and announces as `max_blueprint_size` (16 MiB, the contract's). */
 export const MAX_BLUEPRINT_BYTES = 16 * 1024 * 1024;
+
+/** An idle timeout longer than any run (about 23 days; timers take at most 2^31 - 1 ms). */
+const NEVER_IDLE_MS = 2_000_000_000;
 
 /** Room for an entry's other fields (ids, metadata under 4 KiB, digest) beside its document. */
 const ENTRY_OVERHEAD_BYTES = 64 * 1024;
@@ -85,9 +89,11 @@ export function openHubClient(address: string, options: HubClientOptions): HubCl
       // among channels to the same address with the same options, so a "fresh" channel after a
       // hub failure would wait on the old connection's reconnect backoff.
       "grpc.use_local_subchannel_pool": 1,
-      // A hub that fails is left for a fresh channel: no lingering reconnect attempts.
+      // Back soon after a hub failure: 0.5 s doubling to 2 s.
       "grpc.initial_reconnect_backoff_ms": 500,
       "grpc.max_reconnect_backoff_ms": 2000,
+      // Never idle (grpc-js's default: 30 minutes without calls), so never a GOAWAY from here.
+      "grpc.client_idle_timeout_ms": NEVER_IDLE_MS,
       ...(options.tls?.serverName
         ? { "grpc.ssl_target_name_override": options.tls.serverName }
         : {}),

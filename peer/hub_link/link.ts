@@ -41,6 +41,7 @@ import {
   startHeartbeats,
 } from "./heartbeats.ts";
 import type { HubClient } from "./hub_client.ts";
+import { HubClients } from "./hub_clients.ts";
 import { HubDirectory, type HubRecord } from "./hubs.ts";
 import { Replicator } from "./replicator.ts";
 import {
@@ -73,7 +74,7 @@ export interface HubLinkOptions {
   config: HubLinkConfig;
   /** Where the replica lives. */
   store: ReplicaStore;
-  /** Opens a fresh channel to a hub (token, TLS and keepalive set by the caller). */
+  /** Opens a channel to a hub (token, TLS and keepalive set by the caller); one per hub is kept. */
   openClient: (address: string) => HubClient;
   /** The largest document this peer takes, announced to hubs. */
   maxBlueprintBytes: number;
@@ -93,6 +94,7 @@ export class HubLink {
   readonly replicator: Replicator;
   readonly #options: HubLinkOptions;
   readonly #hubs: HubDirectory;
+  readonly #clients: HubClients;
   readonly #stop = new AbortController();
   readonly #heartbeats: HeartbeatCounters;
   readonly #subscription: SubscriptionCounters;
@@ -117,6 +119,7 @@ export class HubLink {
   constructor(options: HubLinkOptions) {
     this.#options = options;
     this.#hubs = new HubDirectory(options.config.hubs);
+    this.#clients = new HubClients(options.openClient);
     this.#startedAt = options.clock.now();
     this.#stateSince = this.#startedAt;
     this.#heartbeats = new HeartbeatCounters({
@@ -213,13 +216,19 @@ export class HubLink {
     };
   }
 
-  /** Stops: the hub is told (briefly), timers end, the store is left to its owner. */
-  async close(): Promise<void> {
+  /**
+   * Stops: the hub is told (briefly), timers end, the store is left to its
+   * owner. The channels are closed too, unless `keepChannels` (a link
+   * process about to exit leaves them to the operating system, so that no
+   * hub receives a GOAWAY: see `hub_clients.ts`).
+   */
+  async close(options: { keepChannels?: boolean } = {}): Promise<void> {
     if (this.#stop.signal.aborted) return;
     this.#stop.abort();
     this.#endSession?.({ kind: "stop" });
     this.replicator.close();
     await this.#running;
+    if (!options.keepChannels) this.#clients.close();
   }
 
   #changed(): void {
@@ -239,7 +248,7 @@ export class HubLink {
       peerId: options.peerId,
       publicUrl: options.publicUrl,
       maxBlueprintBytes: options.maxBlueprintBytes,
-      openClient: options.openClient,
+      client: (address) => this.#clients.get(address),
       connectTimeoutMs: options.config.connectTimeoutMs,
       clock: options.clock,
       scheduler: options.scheduler,
@@ -517,7 +526,7 @@ export class HubLink {
       hubs: this.#hubs,
       intervalMs: config.failbackIntervalMs,
       timeoutMs: config.connectTimeoutMs,
-      openClient: this.#options.openClient,
+      client: (address) => this.#clients.get(address),
       failBack: (hub) => this.#failBack(session, hub),
       clock,
       scheduler,

@@ -1,8 +1,8 @@
 /**
- * A session with one hub: opened by `ConnectToCentralNode` on a fresh
- * channel within the connection deadline, ended by
- * `DisconnectFromCentralNode` with a short deadline that nobody waits on
- * (a hung hub must not hold the peer), then the channel is closed.
+ * A session with one hub: opened by `ConnectToCentralNode` within the
+ * connection deadline, on the hub's channel (kept open across sessions: see
+ * `hub_clients.ts`), ended by `DisconnectFromCentralNode` with a short
+ * deadline that nobody waits on (a hung hub must not hold the peer).
  *
  * @module
  */
@@ -50,8 +50,8 @@ export interface SessionContext {
   publicUrl: string;
   /** The largest document this peer takes, announced to the hub. */
   maxBlueprintBytes: number;
-  /** Opens a fresh channel to a hub. */
-  openClient: (address: string) => HubClient;
+  /** The channel to a hub (one per hub, kept open: see `hub_clients.ts`). */
+  client: (address: string) => HubClient;
   /** The deadline of `ConnectToCentralNode`, in ms. */
   connectTimeoutMs: number;
   /** Time. */
@@ -76,64 +76,58 @@ function addressOf(url: string): { address: string; port: number } {
 /**
  * Opens a session with `hub` as a peer at `cursor`. Throws the failure (an
  * AppError: `deadline_exceeded` when the hub did not answer in time,
- * `resource_exhausted` when it rate-limited the peer); the channel is
- * closed then.
+ * `resource_exhausted` when it rate-limited the peer).
  */
 export async function openSession(
   hub: HubRecord,
   options: { context: SessionContext; cursor: number; signal: AbortSignal },
 ): Promise<Session> {
   const { context } = options;
-  const client = context.openClient(hub.address);
-  try {
-    using time = deadline(context.scheduler, context.connectTimeoutMs, {
-      what: `Connecting to hub ${hub.address}`,
-      signal: options.signal,
-    });
-    const answer = await client.connection.connectToCentralNode({
-      peerId: context.peerId,
-      peerInfo: {
-        ...addressOf(context.publicUrl),
-        nodeType: "Peer",
-        supportedProtocols: ["grpc", "http"],
-        capabilities: {
-          supportsPushNotifications: true,
-          supportsIncrementalSync: true,
-          maxBlueprintSize: context.maxBlueprintBytes,
-          isNatRestricted: false,
-        },
+  const client = context.client(hub.address);
+  using time = deadline(context.scheduler, context.connectTimeoutMs, {
+    what: `Connecting to hub ${hub.address}`,
+    signal: options.signal,
+  });
+  const answer = await client.connection.connectToCentralNode({
+    peerId: context.peerId,
+    peerInfo: {
+      ...addressOf(context.publicUrl),
+      nodeType: "Peer",
+      supportedProtocols: ["grpc", "http"],
+      capabilities: {
+        supportsPushNotifications: true,
+        supportsIncrementalSync: true,
+        maxBlueprintSize: context.maxBlueprintBytes,
+        isNatRestricted: false,
       },
-      lastKnownVersion: BigInt(options.cursor),
-      connectionTime: BigInt(context.clock.now()),
-    }, { signal: time.signal });
-    if (!answer.success || !answer.sessionId) {
-      throw new AppError(
-        "unavailable",
-        `Hub ${hub.address} refused the connection: ${answer.message || "no session given"}`,
-      );
-    }
-    return {
-      hub,
-      client,
-      sessionId: answer.sessionId,
-      centralNodeId: answer.centralNodeId || hub.address,
-      connectedAt: context.clock.now(),
-      hubVersion: Number(answer.currentSystemRegisterVersion),
-      genesisChecksum: answer.genesisChecksum,
-      hubHeartbeatIntervalMs: answer.heartbeatIntervalSeconds * 1000,
-      stop: new AbortController(),
-    };
-  } catch (error) {
-    client.close();
-    throw error;
+    },
+    lastKnownVersion: BigInt(options.cursor),
+    connectionTime: BigInt(context.clock.now()),
+  }, { signal: time.signal });
+  if (!answer.success || !answer.sessionId) {
+    throw new AppError(
+      "unavailable",
+      `Hub ${hub.address} refused the connection: ${answer.message || "no session given"}`,
+    );
   }
+  return {
+    hub,
+    client,
+    sessionId: answer.sessionId,
+    centralNodeId: answer.centralNodeId || hub.address,
+    connectedAt: context.clock.now(),
+    hubVersion: Number(answer.currentSystemRegisterVersion),
+    genesisChecksum: answer.genesisChecksum,
+    hubHeartbeatIntervalMs: answer.heartbeatIntervalSeconds * 1000,
+    stop: new AbortController(),
+  };
 }
 
 /**
  * Ends `session`: everything done for it stops at once; the hub is told
- * (`DisconnectFromCentralNode`, {@link DISCONNECT_TIMEOUT_MS}) and the
- * channel closed afterwards, without the caller waiting. The returned
- * promise settles when that is done (for a clean shutdown); it never rejects.
+ * (`DisconnectFromCentralNode`, {@link DISCONNECT_TIMEOUT_MS}) without the
+ * caller waiting. The returned promise settles when that is done (for a
+ * clean shutdown); it never rejects.
  */
 export function closeSession(
   session: Session,
@@ -157,8 +151,6 @@ export function closeSession(
         hub: session.hub.address,
         error: error instanceof Error ? error.message : String(error),
       });
-    } finally {
-      session.client.close();
     }
   })();
 }

@@ -51,6 +51,9 @@ import type {
   ReplicaStore,
 } from "./types.ts";
 
+/** The page size of a new replica database: entries of a kibibyte or more write a third as many pages. */
+export const REPLICA_PAGE_SIZE = 16_384;
+
 /** Options of {@link openSqliteReplicaStore}. */
 export interface SqliteReplicaStoreOptions {
   /** Where problems cleaning up after a replacement go (default: `log("peer", "replica")`). */
@@ -88,7 +91,7 @@ export class SqliteReplicaStore implements ReplicaStore {
     this.path = path;
     this.#logger = options.logger ?? log("peer", "replica");
     try {
-      this.#db = openSqliteDatabase(path, REPLICA_SCHEMA);
+      this.#db = openSqliteDatabase(path, REPLICA_SCHEMA, { pageSize: REPLICA_PAGE_SIZE });
     } catch (error) {
       throw this.#failure("opening the database failed", error);
     }

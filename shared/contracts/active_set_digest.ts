@@ -59,14 +59,17 @@ type Words = Uint32Array;
 
 const encoder = new TextEncoder();
 
-/** One entry's term as words (the SHA-256 digest's bytes, big-endian). */
+/** Scratch words for one term (terms are added or taken away at once, never kept). */
+const scratch = new Uint32Array(8);
+
+/** One entry's term as words (the SHA-256 digest's bytes, big-endian), in a shared scratch array. */
 function termWords(blueprintId: string, version: number, checksum: string): Words {
   // Hashing bytes is several times cheaper than hashing a string through node:crypto.
+  // And reading hex is cheaper than making a Buffer of the digest.
   const input = encoder.encode(`${blueprintId}\n${version}\n${checksum}`);
-  const bytes = createHash("sha256").update(input).digest();
-  const words = new Uint32Array(8);
-  for (let i = 0; i < 8; i++) words[i] = bytes.readUInt32BE(i * 4);
-  return words;
+  const hex = createHash("sha256").update(input).digest("hex");
+  for (let i = 0; i < 8; i++) scratch[i] = parseInt(hex.slice(i * 8, i * 8 + 8), 16);
+  return scratch;
 }
 
 /** `sum += term` modulo 2^256, in place. */
@@ -113,12 +116,13 @@ export function digestOf(
  * ten thousand entries spends its time hashing, not adding.
  */
 export class ActiveSetDigest {
-  readonly #terms = new Map<string, { version: number; term: Words }>();
+  /** Each blueprint's version and checksum (its term is computed again when it is replaced). */
+  readonly #entries = new Map<string, { version: number; checksum: string }>();
   readonly #sum = new Uint32Array(8);
 
   /** Blueprints in the set. */
   get size(): number {
-    return this.#terms.size;
+    return this.#entries.size;
   }
 
   /** The digest as written (`sum-sha256:…`). */
@@ -128,33 +132,34 @@ export class ActiveSetDigest {
 
   /** The version `blueprintId` has in the set, if any. */
   versionOf(blueprintId: string): number | undefined {
-    return this.#terms.get(blueprintId)?.version;
+    return this.#entries.get(blueprintId)?.version;
   }
 
   /** Makes an entry its blueprint's active one, unless the set holds a newer version; says whether it did. */
   add(blueprintId: string, version: number, checksum: string): boolean {
-    const previous = this.#terms.get(blueprintId);
+    const previous = this.#entries.get(blueprintId);
     if (previous && previous.version >= version) return false;
-    const term = termWords(blueprintId, version, checksum);
-    if (previous) subtractWords(this.#sum, previous.term);
-    addWords(this.#sum, term);
-    this.#terms.set(blueprintId, { version, term });
+    if (previous) {
+      subtractWords(this.#sum, termWords(blueprintId, previous.version, previous.checksum));
+    }
+    addWords(this.#sum, termWords(blueprintId, version, checksum));
+    this.#entries.set(blueprintId, { version, checksum });
     return true;
   }
 
   /** Takes a blueprint out of the set; says whether it was in it. */
   remove(blueprintId: string): boolean {
-    const previous = this.#terms.get(blueprintId);
+    const previous = this.#entries.get(blueprintId);
     if (!previous) return false;
-    subtractWords(this.#sum, previous.term);
-    this.#terms.delete(blueprintId);
+    subtractWords(this.#sum, termWords(blueprintId, previous.version, previous.checksum));
+    this.#entries.delete(blueprintId);
     return true;
   }
 
   /** A copy, to change without changing this one. */
   clone(): ActiveSetDigest {
     const copy = new ActiveSetDigest();
-    for (const [id, term] of this.#terms) copy.#terms.set(id, term);
+    for (const [id, entry] of this.#entries) copy.#entries.set(id, entry);
     copy.#sum.set(this.#sum);
     return copy;
   }

@@ -166,3 +166,73 @@ Deno.test("a hub that lost the session (it restarted) gets a new one; that is no
   assert.equal(peer.status().failovers, 0);
   assert.equal(second.sessions.activeCount(), 1);
 });
+
+Deno.test("the link keeps one channel per hub open across failovers, fail-backs and dropped connections, so no hub is sent a GOAWAY", async () => {
+  await using dir = await tempDataDir();
+  await using net = await network(2, dir.path);
+  const [p0, p1] = net.proxies as [TcpProxy, TcpProxy];
+  const opened = new Map<string, number>();
+  let closed = 0;
+  const peer = startLink([p0.address, p1.address], {
+    onOpen: (client) => {
+      opened.set(client.address, (opened.get(client.address) ?? 0) + 1);
+      return {
+        ...client,
+        close: () => {
+          closed++;
+          client.close();
+        },
+      };
+    },
+  });
+  try {
+    await peer.until(
+      "synced from n0",
+      (s) => connectedTo(s, p0.address) && s.replica.checkpoint !== null,
+    );
+    p0.freeze();
+    await peer.until("failed over to n1", (s) => connectedTo(s, p1.address));
+    p0.thaw();
+    await peer.until("failed back to n0", (s) => connectedTo(s, p0.address));
+    const before = peer.status().subscription.since;
+    p0.cut(); // the connection drops: the same channel connects again, and subscribes again
+    await peer.until(
+      "subscribed again to n0",
+      (s) =>
+        connectedTo(s, p0.address) && s.subscription.state === "subscribed" &&
+        s.subscription.since > before,
+    );
+    assert.deepEqual([...opened.values()], [1, 1], "one channel per hub");
+    assert.equal(closed, 0, "no channel closed while the link runs");
+    await peer.link.close({ keepChannels: true });
+    assert.equal(closed, 0, "a link process leaves its channels to its exit");
+  } finally {
+    await peer[Symbol.asyncDispose]();
+  }
+  assert.equal(closed, 0);
+});
+
+Deno.test("a hub whose connection is gone (stopped, crashed) is left at once, not after missed heartbeats", async () => {
+  await using dir = await tempDataDir();
+  await using net = await network(2, dir.path);
+  const [p0, p1] = net.proxies as [TcpProxy, TcpProxy];
+  // Beats every 10 s: two missed ones would take 20 s.
+  await using peer = startLink([p0.address, p1.address], {
+    config: {
+      heartbeatIntervalMs: 10_000,
+      heartbeatTimeoutMs: 10_000,
+      failbackIntervalMs: 600_000,
+    },
+  });
+  await peer.until(
+    "connected to n0 and subscribed",
+    (s) => connectedTo(s, p0.address) && s.subscription.state === "subscribed",
+  );
+  const stoppedAt = Date.now();
+  p0.stop(); // connections closed, port refused
+  await peer.until("on n1", (s) => connectedTo(s, p1.address), 8_000);
+  assert.ok(Date.now() - stoppedAt < 8_000);
+  const failover = peer.status().recentFailovers.at(-1)!;
+  assert.match(failover.reason, /the connection to the hub was lost/);
+  assert.equal(peer.status().heartbeat.totalMissed, 1, "one beat, sent at once, found it gone");
+});

@@ -8,6 +8,7 @@
 import type { HubLinkConfig } from "../../../peer/config.ts";
 import { parseHubList } from "../../../peer/hub_link/hub_address.ts";
 import {
+  type HubClient,
   type HubTls,
   MAX_BLUEPRINT_BYTES,
   openHubClient,
@@ -60,6 +61,8 @@ export interface StartLinkOptions {
   maxBlueprintBytes?: number;
   /** This peer's id (default `peer-test`). */
   peerId?: string;
+  /** Sees (and may wrap) every channel the link opens. */
+  onOpen?: (client: HubClient) => HubClient;
 }
 
 /** A link started by {@link startLink}; disposing it closes it. */
@@ -83,14 +86,16 @@ export function startLink(addresses: readonly string[], options: StartLinkOption
     publicUrl: "http://127.0.0.1:8080",
     config,
     store,
-    openClient: (address) =>
-      openHubClient(address, {
+    openClient: (address) => {
+      const client = openHubClient(address, {
         token: options.token,
         tls: options.tls,
         keepaliveMs: 1000,
         keepaliveTimeoutMs: 1000,
         ...(options.maxBlueprintBytes ? { maxBlueprintBytes: options.maxBlueprintBytes } : {}),
-      }),
+      });
+      return options.onOpen ? options.onOpen(client) : client;
+    },
     maxBlueprintBytes: options.maxBlueprintBytes ?? MAX_BLUEPRINT_BYTES,
     clock: systemClock,
     scheduler: createSystemScheduler({ timersOnly: true }),
