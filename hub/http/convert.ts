@@ -8,14 +8,13 @@ import type {
   SystemRegisterInfoSchema,
 } from "../../shared/contracts/system_register.ts";
 import type { z } from "zod";
+import { documentJson } from "../../shared/contracts/documents.ts";
 import type { IntegrityState } from "../system_register/service.ts";
 import {
   type BlueprintEntry,
   SYSTEM_REGISTER_ID,
   type SystemRegisterHead,
 } from "../system_register/types.ts";
-
-const decoder = new TextDecoder();
 
 /** An ISO 8601 time from ms since the epoch. */
 export function iso(ms: number): string {
@@ -24,13 +23,6 @@ export function iso(ms: number): string {
 
 /** An entry as JSON, its document parsed (or as text when it is not JSON). */
 export function entryJson(entry: BlueprintEntry): BlueprintEntryJson {
-  const text = decoder.decode(entry.document);
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch {
-    document = text;
-  }
   return {
     blueprintId: entry.blueprintId,
     registerId: SYSTEM_REGISTER_ID,
@@ -41,7 +33,7 @@ export function entryJson(entry: BlueprintEntry): BlueprintEntryJson {
     publicationTransactionId: entry.publicationTransactionId,
     checksum: entry.checksum,
     metadata: entry.metadata,
-    document,
+    document: documentJson(entry.document),
   };
 }
 

@@ -7,7 +7,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   BlueprintEntrySchema,
-  BlueprintIdSchema,
   BlueprintListSchema,
   PublishBlueprintRequestSchema,
   PublishBlueprintResponseSchema,
@@ -15,15 +14,16 @@ import {
 } from "../../shared/contracts/system_register.ts";
 import { AppError } from "../../shared/errors.ts";
 import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
+import {
+  BlueprintPageQuery,
+  BlueprintParams,
+  cutPage,
+  pageOf,
+} from "../../shared/http/blueprint_pages.ts";
 import { changeErrors, json, notFoundError } from "../../shared/http/openapi.ts";
 import type { SystemRegister } from "../system_register/service.ts";
 import { entryJson, iso, registerInfoJson } from "./convert.ts";
 import type { PeerSessions } from "../peers/sessions.ts";
-
-/** Entries per page of `GET /api/system-register/blueprints` unless `limit` says otherwise. */
-export const DEFAULT_PAGE_SIZE = 100;
-/** Most entries per page. */
-export const MAX_PAGE_SIZE = 1000;
 
 const encoder = new TextEncoder();
 const tags = ["System register"];
@@ -58,24 +58,12 @@ const publish = createRoute({
   },
 });
 
-const intParam = (name: string, description: string) =>
-  z.string().regex(/^\d{1,15}$/, { message: "must be a non-negative integer" }).optional()
-    .openapi({ param: { name, in: "query" }, description });
-
 const list = createRoute({
   method: "get",
   path: "/api/system-register/blueprints",
   tags,
   summary: "Active entries after a version, in version order, a page at a time",
-  request: {
-    query: z.object({
-      sinceVersion: intParam("sinceVersion", "Only entries after this version (default 0)."),
-      limit: intParam(
-        "limit",
-        `Entries per page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`,
-      ),
-    }),
-  },
+  request: { query: BlueprintPageQuery },
   responses: { 200: json(BlueprintListSchema, "A page of entries."), 400: changeErrors[400] },
 });
 
@@ -84,11 +72,7 @@ const read = createRoute({
   path: "/api/system-register/blueprints/{blueprintId}",
   tags,
   summary: "A blueprint's active entry",
-  request: {
-    params: z.object({
-      blueprintId: BlueprintIdSchema.openapi({ param: { name: "blueprintId", in: "path" } }),
-    }),
-  },
+  request: { params: BlueprintParams },
   responses: {
     200: json(BlueprintEntrySchema, "The blueprint's current version."),
     400: changeErrors[400],
@@ -138,15 +122,7 @@ export function addSystemRegisterRoutes(app: HttpApp, register: SystemRegister):
   app.openapi(
     list,
     async (c) => {
-      const query = c.req.valid("query");
-      const after = Number(query.sinceVersion ?? 0);
-      const limit = Number(query.limit ?? DEFAULT_PAGE_SIZE);
-      if (limit < 1 || limit > MAX_PAGE_SIZE) {
-        throw new AppError(
-          "invalid_argument",
-          `Cannot list blueprints: limit must be between 1 and ${MAX_PAGE_SIZE}`,
-        );
-      }
+      const { after, limit } = pageOf(c.req.valid("query"));
       const currentVersion = await register.store.currentVersion();
       const blueprints = [];
       for await (
@@ -154,13 +130,8 @@ export function addSystemRegisterRoutes(app: HttpApp, register: SystemRegister):
       ) {
         blueprints.push(entry);
       }
-      const more = blueprints.length > limit;
-      const page = blueprints.slice(0, limit);
-      return c.json({
-        currentVersion,
-        blueprints: page.map(entryJson),
-        nextSinceVersion: more ? page[page.length - 1]!.version : null,
-      }, 200);
+      const { page, nextSinceVersion } = cutPage(blueprints, limit);
+      return c.json({ currentVersion, blueprints: page.map(entryJson), nextSinceVersion }, 200);
     },
     rejectInvalid("Cannot list blueprints"),
   );

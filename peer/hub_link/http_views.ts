@@ -6,6 +6,7 @@
  * @module
  */
 import type { z } from "@hono/zod-openapi";
+import { documentJson } from "../../shared/contracts/documents.ts";
 import { SYSTEM_REGISTER_ID } from "../../shared/contracts/system_register.ts";
 import type { ReplicaCheckpoint, ReplicaEntry } from "../replica/types.ts";
 import type {
@@ -18,8 +19,6 @@ import type {
 } from "./http_schemas.ts";
 import type { LinkProcessView } from "./link_process.ts";
 import type { HubLinkStatus, SyncResult } from "./status.ts";
-
-const decoder = new TextDecoder();
 
 /** An ISO time, or null. */
 export function isoOrNull(ms: number | null | undefined): string | null {
@@ -154,15 +153,6 @@ export function heartbeatJson(
 
 /** A replicated entry as JSON, its document parsed (text when it is not JSON, null when withheld). */
 export function replicaEntryJson(entry: ReplicaEntry): z.output<typeof ReplicaEntrySchema> {
-  let document: unknown = null;
-  if (entry.document !== undefined) {
-    const text = decoder.decode(entry.document);
-    try {
-      document = JSON.parse(text);
-    } catch {
-      document = text;
-    }
-  }
   return {
     blueprintId: entry.blueprintId,
     registerId: SYSTEM_REGISTER_ID,
@@ -173,7 +163,7 @@ export function replicaEntryJson(entry: ReplicaEntry): z.output<typeof ReplicaEn
     publicationTransactionId: entry.publicationTransactionId,
     checksum: entry.checksum,
     metadata: entry.metadata,
-    document,
+    document: entry.document === undefined ? null : documentJson(entry.document),
     documentSize: entry.documentSize,
     documentWithheld: entry.document === undefined,
   };

@@ -8,9 +8,14 @@
  * @module
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { BlueprintIdSchema } from "../../shared/contracts/system_register.ts";
 import { AppError } from "../../shared/errors.ts";
 import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
+import {
+  BlueprintPageQuery,
+  BlueprintParams,
+  cutPage,
+  pageOf,
+} from "../../shared/http/blueprint_pages.ts";
 import { changeErrors, json, notFoundError } from "../../shared/http/openapi.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { ReplicaStore } from "../replica/types.ts";
@@ -34,11 +39,6 @@ import {
 } from "./http_views.ts";
 import type { LinkProcessView } from "./link_process.ts";
 import type { HubLinkStatus, SyncResult } from "./status.ts";
-
-/** Entries per page unless `limit` says otherwise. */
-export const DEFAULT_PAGE_SIZE = 100;
-/** Most entries per page. */
-export const MAX_PAGE_SIZE = 1000;
 
 /** The link as the endpoints see it: in this process, or in a process of its own. */
 export interface HubLinkView {
@@ -82,9 +82,6 @@ export interface HubLinkRoutesOptions {
 
 const tags = ["Hub link"];
 const replicaTags = ["System register replica"];
-const intParam = (name: string, description: string) =>
-  z.string().regex(/^\d{1,15}$/, { message: "must be a non-negative integer" }).optional()
-    .openapi({ param: { name, in: "query" }, description });
 const get = (path: string, summary: string, schema: z.ZodType, description: string) =>
   createRoute({
     method: "get",
@@ -156,15 +153,7 @@ const list = createRoute({
   path: "/api/system-register/blueprints",
   tags: replicaTags,
   summary: "The replica's entries after a version, in version order, a page at a time",
-  request: {
-    query: z.object({
-      sinceVersion: intParam("sinceVersion", "Only entries after this version (default 0)."),
-      limit: intParam(
-        "limit",
-        `Entries per page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`,
-      ),
-    }),
-  },
+  request: { query: BlueprintPageQuery },
   responses: { 200: json(ReplicaListSchema, "A page of entries."), 400: changeErrors[400] },
 });
 
@@ -173,11 +162,7 @@ const read = createRoute({
   path: "/api/system-register/blueprints/{blueprintId}",
   tags: replicaTags,
   summary: "A blueprint's entry in the replica",
-  request: {
-    params: z.object({
-      blueprintId: BlueprintIdSchema.openapi({ param: { name: "blueprintId", in: "path" } }),
-    }),
-  },
+  request: { params: BlueprintParams },
   responses: {
     200: json(ReplicaEntrySchema, "The blueprint's entry."),
     400: changeErrors[400],
@@ -257,24 +242,16 @@ export function addHubLinkRoutes(app: HttpApp, options: HubLinkRoutesOptions): v
   app.openapi(
     list,
     async (c) => {
-      const query = c.req.valid("query");
-      const after = Number(query.sinceVersion ?? 0);
-      const limit = Number(query.limit ?? DEFAULT_PAGE_SIZE);
-      if (limit < 1 || limit > MAX_PAGE_SIZE) {
-        throw new AppError(
-          "invalid_argument",
-          `Cannot list blueprints: limit must be between 1 and ${MAX_PAGE_SIZE}`,
-        );
-      }
+      const { after, limit } = pageOf(c.req.valid("query"));
       const [checkpoint, entries] = await Promise.all([
         replica.checkpoint(),
         replica.list({ afterVersion: after, limit: limit + 1 }),
       ]);
-      const page = entries.slice(0, limit);
+      const { page, nextSinceVersion } = cutPage(entries, limit);
       return c.json({
         currentVersion: checkpoint?.version ?? 0,
         blueprints: page.map(replicaEntryJson),
-        nextSinceVersion: entries.length > limit ? page[page.length - 1]!.version : null,
+        nextSinceVersion,
       }, 200);
     },
     rejectInvalid("Cannot list blueprints"),

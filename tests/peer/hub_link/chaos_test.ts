@@ -11,6 +11,7 @@
  * `CHAOS_SEED` replays a schedule; `CHAOS_SECONDS` shortens the run while
  * debugging (the suite runs the full minute).
  */
+import { seededRandom } from "../../fixtures/gossip_network.ts";
 import assert from "node:assert/strict";
 import { startRedis } from "../../fixtures/redis_server.ts";
 import { tempDir, until } from "../../fixtures/wait.ts";
@@ -46,18 +47,6 @@ async function hubSessions(hub: ServiceProcess): Promise<string[]> {
   return answer.peers.map((peer) => peer.sessionId);
 }
 
-/** A seeded pseudo-random generator in [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The schedule's pauses: resolves after `ms`, or at once when `signal` aborts. */
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
@@ -86,8 +75,8 @@ Deno.test("after a minute of hub kills, stops and restarts and peer restarts wit
   const seed = Number(Deno.env.get("CHAOS_SEED") ?? Math.floor(Math.random() * 2 ** 31));
   const chaosMs = Number(Deno.env.get("CHAOS_SECONDS") ?? CHAOS_MS / 1000) * 1000;
   console.log(`chaos seed ${seed} (CHAOS_SEED=${seed} replays it), ${chaosMs / 1000} s`);
-  const random = seeded(seed);
-  const randomPublications = seeded(seed ^ 0x5eed);
+  const random = seededRandom(seed);
+  const randomPublications = seededRandom(seed ^ 0x5eed);
   const between = (min: number, max: number) => min + random() * (max - min);
   const pick = <T>(items: readonly T[], from = random): T =>
     items[Math.floor(from() * items.length)]!;

@@ -21,7 +21,10 @@ const CONNECT_MS = 1500;
 const INTERVAL_MS = 200;
 const TIMEOUT_MS = 700;
 
-function fakeLink(addresses: string[], options: { retryMaxMs?: number } = {}) {
+function fakeLink(
+  addresses: string[],
+  options: { retryMaxMs?: number; connectTimeoutMs?: number } = {},
+) {
   const clock = new ManualClock();
   const scheduler = new FakeScheduler(clock);
   const store = new MemoryReplicaStore();
@@ -29,7 +32,7 @@ function fakeLink(addresses: string[], options: { retryMaxMs?: number } = {}) {
     peerId: "peer-timing",
     publicUrl: "http://127.0.0.1:8080",
     config: linkConfig(addresses, {
-      connectTimeoutMs: CONNECT_MS,
+      connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_MS,
       heartbeatIntervalMs: INTERVAL_MS,
       heartbeatTimeoutMs: TIMEOUT_MS,
       retryMaxMs: options.retryMaxMs ?? 5000,
@@ -128,4 +131,36 @@ Deno.test("heartbeats go at a fixed cadence, and a hung hub is left after two de
   );
   assert.equal(status.heartbeat.consecutiveMisses, 0);
   proxy.thaw();
+});
+
+Deno.test("behind three hung hubs, the first reachable one is connected within 30 s (SC-014)", async () => {
+  await using hub = await startTestHub({ hubId: "n3" });
+  await using hung0 = startTcpProxy(hub.address);
+  await using hung1 = startTcpProxy(hub.address);
+  await using hung2 = startTcpProxy(hub.address);
+  for (const proxy of [hung0, hung1, hung2]) proxy.freeze();
+  await using peer = fakeLink(
+    [hung0.address, hung1.address, hung2.address, hub.address],
+    { connectTimeoutMs: 5000 },
+  );
+  const began = peer.clock.now();
+  peer.link.start();
+  for (let attempt = 0; attempt < 3; attempt++) (await peer.sleepOf(5000)).release();
+  await until(
+    "connected to n3",
+    () => Promise.resolve(peer.status().session?.centralNodeId === "n3"),
+  );
+  const elapsed = peer.clock.now() - began;
+  assert.equal(elapsed, 15_000, "three connection deadlines of 5 s");
+  assert.ok(elapsed <= 30_000);
+  assert.deepEqual(peer.status().hubs.slice(0, 3).map((h) => h.state), [
+    "failed",
+    "failed",
+    "failed",
+  ]);
+  assert.match(
+    peer.status().hubs[0]!.lastError ?? "",
+    /Connecting to hub .*: no answer within 5 s/,
+  );
+  for (const proxy of [hung0, hung1, hung2]) proxy.thaw();
 });
