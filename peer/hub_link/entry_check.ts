@@ -100,7 +100,8 @@ export function checkEntry(message: SystemRegisterEntry, context: EntryCheckCont
       publishedBy: message.publishedBy,
       publicationTransactionId: message.publicationTransactionId,
       checksum: message.checksum,
-      metadata: { ...message.metadata },
+      // Shared with the message, as the document is: a decoded message is not used after this.
+      metadata: message.metadata,
       document: withheld ? undefined : message.blueprintDocument,
       documentSize: withheld ? Number(message.documentSize) : message.blueprintDocument.byteLength,
     },

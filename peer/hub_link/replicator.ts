@@ -35,10 +35,15 @@ import type { ReplicaView, SyncResult } from "./status.ts";
 
 /**
  * Entries applied to the store at once during an incremental sync, or added
- * to a replacement (at least the SQLite replacement's flush size, so that it
- * writes each part at once rather than copying it to write later).
+ * to a replacement (a part the store writes, or hands to its writer, at once).
  */
 export const SYNC_BATCH_SIZE = 1024;
+
+/**
+ * Entries of a full sync's stream taken ahead of being handled (see `GrpcCallOptions.readAhead`):
+ * the stream is paused and resumed some ten times for 10,000 entries, not three hundred.
+ */
+export const FULL_SYNC_READ_AHEAD = 1024;
 
 /** The connected hub, as a sync sees it. */
 export interface SyncSource {
@@ -156,7 +161,11 @@ export class Replicator {
    */
   async load(): Promise<void> {
     // The hashing modules load on first use (tens of ms): here, rather than in the first sync.
-    digestOf([{ blueprintId: "warm-up", version: 1, checksum: documentChecksum(new Uint8Array()) }]);
+    digestOf([{
+      blueprintId: "warm-up",
+      version: 1,
+      checksum: documentChecksum(new Uint8Array()),
+    }]);
     const [checkpoint, index] = await Promise.all([this.#store.checkpoint(), this.#store.index()]);
     const digest = new ActiveSetDigest();
     for (const entry of index) digest.add(entry.blueprintId, entry.version, entry.checksum);
@@ -390,6 +399,7 @@ export class Replicator {
     let batch: ReplicaEntry[] = [];
     const stream = source.client.sync.fullSync(this.#request(source, 0, true), {
       signal: source.signal,
+      readAhead: FULL_SYNC_READ_AHEAD,
     });
     for await (const message of stream) {
       const checked = this.#check(message, { afterVersion: version, source });

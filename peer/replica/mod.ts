@@ -19,7 +19,8 @@ export {
 } from "./redis_store.ts";
 export { REPLICA_KEYS, type ReplicaEntryKeys, STAGING_KEYS, WRITE_CHUNK } from "./redis_layout.ts";
 export { IN_FLIGHT_BYTES } from "./redis_replacement.ts";
-export { FLUSH_BYTES, FLUSH_ENTRIES } from "./sqlite_replacement.ts";
+export { IN_FLIGHT_BYTES as SQLITE_IN_FLIGHT_BYTES } from "./sqlite_replacement.ts";
+export { BATCH_BYTES as SQLITE_BATCH_BYTES } from "./sqlite_row_batch.ts";
 export {
   openSqliteReplicaStore,
   SqliteReplicaStore,
@@ -38,6 +39,11 @@ export interface OpenReplicaStoreOptions {
   dataDir: string;
   /** Where the store logs (Redis connection events, SQLite clean-up problems). */
   logger?: Logger | undefined;
+  /**
+   * This process writes the replica (the hub link): the SQLite store starts its writer worker at
+   * once (see `SqliteReplicaStoreOptions.startWriter`).
+   */
+  writer?: boolean;
 }
 
 /**
@@ -48,5 +54,8 @@ export interface OpenReplicaStoreOptions {
 export function openReplicaStore(options: OpenReplicaStoreOptions): ReplicaStore {
   const logged = options.logger ? { logger: options.logger } : {};
   if (options.redisUrl) return openRedisReplicaStore(options.redisUrl, logged);
-  return openSqliteReplicaStore(`${options.dataDir}/${REPLICA_SQLITE_FILE_NAME}`, logged);
+  return openSqliteReplicaStore(`${options.dataDir}/${REPLICA_SQLITE_FILE_NAME}`, {
+    ...logged,
+    startWriter: options.writer === true,
+  });
 }

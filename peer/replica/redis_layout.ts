@@ -9,6 +9,7 @@
 import { Buffer } from "node:buffer";
 import type { ChainableCommander } from "ioredis";
 import { encodeEntryFields } from "./entry_codec.ts";
+import type { RespArgument } from "./resp_commands.ts";
 import type { ReplicaEntry } from "./types.ts";
 
 /** The replica's entry keys (a live set or a staging set). */
@@ -39,39 +40,52 @@ export const STAGING_KEYS: ReplicaEntryKeys = {
 /** Most entries (or removals) sent in one command. */
 export const WRITE_CHUNK = 1000;
 
+/** Takes one command of {@link upsertCommands}: its name and arguments (the key first). */
+export type CommandSink = (name: "HSET" | "HDEL" | "ZADD", args: RespArgument[]) => void;
+
 /**
- * Queues the commands storing entries under `keys` (the last entry of a blueprint wins):
- * entries' JSON, documents (or the removal of a withheld one's) and versions, in chunks.
+ * The commands storing entries under `keys` (the last entry of a blueprint wins), handed to
+ * `sink`: entries' JSON, documents (or the removal of a withheld one's) and versions, in chunks.
  */
-export function queueUpserts(
-  target: ChainableCommander,
+export function upsertCommands(
   write: { keys: ReplicaEntryKeys; entries: readonly ReplicaEntry[] },
+  sink: CommandSink,
 ): void {
   const { keys } = write;
   const last = new Map<string, ReplicaEntry>();
   for (const entry of write.entries) last.set(entry.blueprintId, entry);
   for (const chunk of chunks([...last.values()], WRITE_CHUNK)) {
-    const fields: string[] = [];
-    const documents: (string | Buffer)[] = [];
-    const withheld: string[] = [];
-    const versions: (string | number)[] = [];
+    const fields: RespArgument[] = [keys.entries];
+    const documents: RespArgument[] = [keys.documents];
+    const withheld: RespArgument[] = [keys.documents];
+    const versions: RespArgument[] = [keys.versions];
     for (const entry of chunk) {
       fields.push(entry.blueprintId, encodeEntryFields(entry));
       versions.push(entry.version, entry.blueprintId);
       const { document } = entry;
       if (document === undefined) withheld.push(entry.blueprintId);
-      else {
-        documents.push(
-          entry.blueprintId,
-          Buffer.from(document.buffer, document.byteOffset, document.byteLength),
-        );
-      }
+      else documents.push(entry.blueprintId, document);
     }
-    target.hset(keys.entries, ...fields);
-    if (documents.length > 0) target.hset(keys.documents, ...documents);
-    if (withheld.length > 0) target.hdel(keys.documents, ...withheld);
-    target.zadd(keys.versions, ...versions);
+    sink("HSET", fields);
+    if (documents.length > 1) sink("HSET", documents);
+    if (withheld.length > 1) sink("HDEL", withheld);
+    sink("ZADD", versions);
   }
+}
+
+/** Queues {@link upsertCommands}' commands on an ioredis pipeline or MULTI. */
+export function queueUpserts(
+  target: ChainableCommander,
+  write: { keys: ReplicaEntryKeys; entries: readonly ReplicaEntry[] },
+): void {
+  upsertCommands(write, (name, args) => {
+    target.call(
+      name,
+      ...args.map((arg) =>
+        arg instanceof Uint8Array ? Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength) : arg
+      ),
+    );
+  });
 }
 
 /** `items` in slices of at most `size`. */

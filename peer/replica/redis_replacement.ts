@@ -1,19 +1,24 @@
 /**
- * A replacement of the Redis replica: entries go to the staging keys, and
- * the commit swaps them in with the checkpoint in one MULTI/EXEC.
+ * A replacement of the Redis replica: entries go to the staging keys (in
+ * commands encoded at once, `resp_commands.ts`), and the commit swaps them in
+ * with the checkpoint in one MULTI/EXEC.
  *
  * @module
  */
+import { BufferPool } from "../../shared/buffer_pool.ts";
 import type { RedisConnection } from "../store/redis_connection.ts";
 import { checkEntry, encodeCheckpoint } from "./entry_codec.ts";
-import { queueUpserts, REPLICA_KEYS, STAGING_KEYS } from "./redis_layout.ts";
+import { REPLICA_KEYS, STAGING_KEYS, upsertCommands } from "./redis_layout.ts";
 import { ReplacementBase } from "./replacement.ts";
+import { RespEncoder } from "./resp_commands.ts";
 import type { ReplicaCheckpoint, ReplicaEntry } from "./types.ts";
 
 /** Bytes of a replacement's parts that may wait for Redis's answer while the caller goes on. */
 export const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 /** About what an entry's fields take, beside its document (for {@link IN_FLIGHT_BYTES}). */
 const ENTRY_FIELDS_BYTES = 256;
+/** The least size of a part's buffer (1,024 entries of 1 KiB and their fields fit). */
+const PART_BUFFER_BYTES = 2 * 1024 * 1024;
 
 /**
  * A replacement filling the staging keys. An `add` sends its entries and resolves at once while
@@ -31,6 +36,8 @@ export class RedisReplacement extends ReplacementBase {
   #inFlightBytes = 0;
   /** The first failure of a part sent. */
   #failure: unknown;
+  /** Buffers of parts answered, to encode the next parts in (`shared/buffer_pool.ts`). */
+  readonly #buffers = new BufferPool({ minBytes: PART_BUFFER_BYTES, kept: 4 });
 
   /** A new, open replacement on `connection` (its store deletes leftover staging keys first). */
   constructor(connection: RedisConnection) {
@@ -44,19 +51,26 @@ export class RedisReplacement extends ReplacementBase {
     await this.#connection.ensureReady("add entries to a replacement");
     // After the last await: a newer replacement has deleted the staging keys, or will after this.
     this.checkCurrent("add entries to");
-    const pipeline = this.#connection.client.pipeline();
     let bytes = 0;
-    queueUpserts(pipeline, { keys: STAGING_KEYS, entries });
     for (const entry of entries) {
       bytes += ENTRY_FIELDS_BYTES + (entry.document?.byteLength ?? 0);
       this.#added.add(entry.blueprintId);
       if (entry.document === undefined) this.#withDocument.delete(entry.blueprintId);
       else this.#withDocument.add(entry.blueprintId);
     }
-    const answered = this.#connection.exec(pipeline, "adding entries to a replacement failed")
-      .then(() => {}, (error: unknown) => {
-        this.#failure ??= error;
-      });
+    // Documents, and room for the rest (ids thrice, fields' JSON, headers) beside them.
+    const encoder = new RespEncoder(this.#buffers.take(bytes + entries.length * 512));
+    upsertCommands({ keys: STAGING_KEYS, entries }, (name, args) => encoder.command(name, args));
+    const { client } = this.#connection;
+    const replies = encoder.take().map((command) => {
+      client.sendCommand(command);
+      return command.promise;
+    });
+    const answered = Promise.all(replies).then(() => {
+      this.#buffers.give(encoder.buffer);
+    }, (error: unknown) => {
+      this.#failure ??= this.#connection.failure("adding entries to a replacement failed", error);
+    });
     this.#inFlight.push({ answered, bytes });
     this.#inFlightBytes += bytes;
     while (this.#inFlightBytes > IN_FLIGHT_BYTES) await this.#waitOldest();

@@ -1,82 +1,87 @@
 /**
- * A replacement of the SQLite replica: entries are kept in memory until
- * {@link FLUSH_ENTRIES} or {@link FLUSH_BYTES} are reached, then written to
- * the entry table that is not live in one short transaction; the commit
- * writes the rest and points the checkpoint at that table in one more.
+ * A replacement of the SQLite replica, written by the store's writer worker
+ * (`sqlite_writer.ts`): each `add` checks its entries, hands them over as
+ * column batches (`sqlite_row_batch.ts`) and resolves at once while less than
+ * {@link IN_FLIGHT_BYTES} of documents wait to be written, so that the worker
+ * writes one part while the caller receives the next; the commit waits for
+ * every part, then points the checkpoint at the new table in one transaction.
+ * A part that failed fails the next `add`, or the commit.
  *
  * @module
  */
 import { checkEntry } from "./entry_codec.ts";
 import { ReplacementBase } from "./replacement.ts";
-import { type EntryRow, entryRow } from "./sqlite_schema.ts";
+import { rowBatches } from "./sqlite_row_batch.ts";
+import type { SqliteWriter } from "./sqlite_writer.ts";
 import type { ReplicaCheckpoint, ReplicaEntry } from "./types.ts";
 
-/** Entries a replacement keeps in memory before writing them in one transaction. */
-export const FLUSH_ENTRIES = 1000;
-/** Document bytes a replacement keeps in memory before writing them in one transaction. */
-export const FLUSH_BYTES = 8 * 1024 * 1024;
+/** Bytes of documents that may wait for the writer while the caller goes on. */
+export const IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 
-/** What a {@link SqliteReplacement} needs of its store. */
-export interface SqliteReplacementHooks {
-  /** Runs a step as the store runs its calls (closed store, errors). */
-  run<T>(what: string, work: () => T): Promise<T>;
-  /** Writes rows into the new replica's table in one transaction. */
-  flush(rows: EntryRow[]): void;
-  /** Writes the last rows and makes the table live with the checkpoint, in one transaction. */
-  swap(rows: EntryRow[], checkpoint: ReplicaCheckpoint): void;
-  /** Empties the new replica's table (never fails). */
-  clear(): Promise<void>;
-}
-
-/** A replacement filling the table that is not live. */
+/** A replacement filling the table that is not live, through the store's writer. */
 export class SqliteReplacement extends ReplacementBase {
-  readonly #hooks: SqliteReplacementHooks;
-  #pending: EntryRow[] = [];
-  #pendingBytes = 0;
+  readonly #writer: SqliteWriter;
+  readonly #id: number;
+  /** Steps posted and not yet waited for, oldest first, with their size. */
+  readonly #inFlight: { done: Promise<void>; bytes: number }[] = [];
+  #inFlightBytes = 0;
+  /** The first failure of a step posted. */
+  #failure: unknown;
 
-  /** A new, open replacement of the store at `where`, writing through `hooks`. */
-  constructor(where: string, hooks: SqliteReplacementHooks) {
-    super(where);
-    this.#hooks = hooks;
+  /**
+   * A new, open replacement (number `id` of its store) written by `writer`, which empties the
+   * table that is not live first.
+   */
+  constructor(writer: SqliteWriter, id: number) {
+    super(writer.where);
+    this.#writer = writer;
+    this.#id = id;
+    this.#track(writer.request({ kind: "begin", replacement: id }), 0);
   }
 
-  protected override write(entries: readonly ReplicaEntry[]): Promise<void> {
-    return this.#hooks.run("adding entries to a replacement failed", () => {
-      entries.forEach(checkEntry);
-      this.checkCurrent("add entries to");
-      const bytes = entries.reduce((sum, entry) => sum + (entry.document?.byteLength ?? 0), 0);
-      if (
-        this.#pending.length + entries.length < FLUSH_ENTRIES &&
-        this.#pendingBytes + bytes < FLUSH_BYTES
-      ) {
-        // Kept for later: copied, as the caller may reuse its buffers meanwhile.
-        for (const entry of entries) this.#pending.push(entryRow(entry, { copy: true }));
-        this.#pendingBytes += bytes;
-        return;
-      }
-      // Written now (the caller's buffers are read before this call returns).
-      const rows = this.#take();
-      for (const entry of entries) rows.push(entryRow(entry));
-      this.#hooks.flush(rows);
+  protected override async write(entries: readonly ReplicaEntry[]): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
+    entries.forEach(checkEntry);
+    this.checkCurrent("add entries to");
+    for (const batch of rowBatches(entries, (bytes) => this.#writer.buffer(bytes))) {
+      const done = this.#writer.request(
+        { kind: "add", replacement: this.#id, batch },
+        [batch.documents],
+      );
+      this.#track(done, batch.bytes);
+    }
+    while (this.#inFlightBytes > IN_FLIGHT_BYTES) await this.#waitOldest();
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  protected override async swap(checkpoint: ReplicaCheckpoint): Promise<void> {
+    while (this.#inFlight.length > 0) await this.#waitOldest();
+    if (this.#failure !== undefined) throw this.#failure;
+    this.checkCurrent("commit");
+    await this.#writer.request({ kind: "commit", replacement: this.#id, checkpoint });
+  }
+
+  protected override async discard(): Promise<void> {
+    this.#inFlight.length = 0;
+    this.#inFlightBytes = 0;
+    // A newer replacement owns the table now (the writer would refuse anyway).
+    if (this.superseded) return;
+    await this.#writer.request({ kind: "abort", replacement: this.#id }).catch(() => {});
+  }
+
+  #track(done: Promise<void>, bytes: number): void {
+    const answered = done.then(() => {}, (error: unknown) => {
+      this.#failure ??= error;
     });
+    this.#inFlight.push({ done: answered, bytes });
+    this.#inFlightBytes += bytes;
   }
 
-  protected override swap(checkpoint: ReplicaCheckpoint): Promise<void> {
-    return this.#hooks.run("committing a replacement failed", () => {
-      this.checkCurrent("commit");
-      this.#hooks.swap(this.#take(), checkpoint);
-    });
-  }
-
-  protected override discard(): Promise<void> {
-    this.#take();
-    return this.superseded ? Promise.resolve() : this.#hooks.clear();
-  }
-
-  #take(): EntryRow[] {
-    const rows = this.#pending;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    return rows;
+  /** Waits for the oldest step in flight to be answered. */
+  async #waitOldest(): Promise<void> {
+    const oldest = this.#inFlight.shift();
+    if (!oldest) return;
+    this.#inFlightBytes -= oldest.bytes;
+    await oldest.done;
   }
 }

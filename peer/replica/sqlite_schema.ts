@@ -10,6 +10,12 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { ReplicaEntry } from "./types.ts";
 
+/** The page size of a new replica database: entries of a kibibyte or more write a third as many pages. */
+export const REPLICA_PAGE_SIZE = 16_384;
+
+/** SQLite's extended result codes for a broken UNIQUE or PRIMARY KEY constraint. */
+export const UNIQUE_VIOLATIONS: ReadonlySet<number> = new Set([2067, 1555]);
+
 /** Which entry table: 0 or 1. */
 export type Slot = 0 | 1;
 

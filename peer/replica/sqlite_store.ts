@@ -14,12 +14,14 @@
  * small transaction; the replaced table is emptied afterwards. After a crash
  * the half-filled table is never read, and the next replacement empties it.
  *
- * A replacement's transactions do not checkpoint the WAL into the database
- * file themselves (SQLite would, at the commit that crosses its threshold,
- * and wait for the disk): a passive checkpoint runs on the next turn of the
- * event loop after the commit. With `synchronous = NORMAL` a commit is not
- * flushed to disk either way, so this changes when the disk is waited for,
- * not what survives a crash.
+ * A replacement is written by a worker on a connection of its own
+ * (`sqlite_writer_worker.ts`, started with the store when it is told to, or
+ * by its first replacement, and ended by `close`), so that its thousands of
+ * rows are written beside the sync that receives them rather than on its
+ * thread; the worker also checkpoints the WAL after each replacement (not at
+ * its commits, where SQLite would wait for the disk). With `synchronous =
+ * NORMAL` a commit is not flushed to disk either way, so this changes when
+ * the disk is waited for, not what survives a crash.
  *
  * @module
  */
@@ -32,15 +34,16 @@ import { checkEntry, decodeMetadata, syncKindOf } from "./entry_codec.ts";
 import { checkListOptions } from "./list_options.ts";
 import { SqliteReplacement } from "./sqlite_replacement.ts";
 import {
-  type EntryRow,
   entryRow,
-  otherSlot,
   prepareReplicaStatements,
+  REPLICA_PAGE_SIZE,
   REPLICA_SCHEMA,
   type ReplicaStatements,
   type Slot,
   type TableStatements,
+  UNIQUE_VIOLATIONS,
 } from "./sqlite_schema.ts";
+import { SqliteWriter } from "./sqlite_writer.ts";
 import type {
   ReplicaChange,
   ReplicaCheckpoint,
@@ -51,17 +54,19 @@ import type {
   ReplicaStore,
 } from "./types.ts";
 
-/** The page size of a new replica database: entries of a kibibyte or more write a third as many pages. */
-export const REPLICA_PAGE_SIZE = 16_384;
-
 /** Options of {@link openSqliteReplicaStore}. */
 export interface SqliteReplicaStoreOptions {
   /** Where problems cleaning up after a replacement go (default: `log("peer", "replica")`). */
   logger?: Logger;
+  /**
+   * Start the writer worker now rather than at the first replacement (for the process that
+   * writes the replica: starting a worker takes tens of milliseconds, which a first full sync
+   * would otherwise wait for or share a core with).
+   */
+  startWriter?: boolean;
+  /** The writer worker's module, in place of `sqlite_writer_worker.ts` (tests give one that fails). */
+  writerModule?: URL;
 }
-
-/** SQLite's extended result codes for a broken UNIQUE or PRIMARY KEY constraint. */
-const UNIQUE_VIOLATIONS = new Set([2067, 1555]);
 
 /** Opens (creating it and its directory if needed) the replica store at `path`. */
 export function openSqliteReplicaStore(
@@ -80,10 +85,11 @@ export class SqliteReplicaStore implements ReplicaStore {
   readonly #db: DatabaseSync;
   readonly #statements: ReplicaStatements;
   readonly #logger: Logger;
-  /** The connection's `wal_autocheckpoint` (pages), restored after a replacement's steps. */
-  readonly #autocheckpoint: number;
-  #checkpointTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #writerModule: URL | undefined;
+  /** Writes replacements; started by the first one (and again after it stopped). */
+  #writer: SqliteWriter | undefined;
   #replacement: SqliteReplacement | undefined;
+  #replacements = 0;
   #closed = false;
 
   /** Opens the database; prefer {@link openSqliteReplicaStore}. */
@@ -97,13 +103,12 @@ export class SqliteReplicaStore implements ReplicaStore {
     }
     try {
       this.#statements = prepareReplicaStatements(this.#db);
-      this.#autocheckpoint = Number(
-        this.#db.prepare("PRAGMA wal_autocheckpoint").get()?.wal_autocheckpoint ?? 1000,
-      );
     } catch (error) {
       this.#db.close();
       throw this.#failure("preparing the database failed", error);
     }
+    this.#writerModule = options.writerModule;
+    if (options.startWriter) this.#writer = this.#startWriter();
   }
 
   checkpoint(): Promise<ReplicaCheckpoint | undefined> {
@@ -142,20 +147,9 @@ export class SqliteReplicaStore implements ReplicaStore {
   replace(): Promise<ReplicaReplacement> {
     return this.#run("starting a replacement failed", () => {
       this.#replacement?.drop();
-      // The other table may hold what a crash or an unfinished replacement left: emptied first.
-      const slot = this.#quietly(() =>
-        this.#transaction(() => {
-          const standby = otherSlot(this.#liveSlot());
-          this.#statements.tables[standby].clear.run();
-          return standby;
-        })
-      );
-      const replacement = new SqliteReplacement(`SQLite at ${this.path}`, {
-        run: (what, work) => this.#run(what, work),
-        flush: (rows) => this.#quietly(() => this.#transaction(() => this.#insert(rows, slot))),
-        swap: (rows, checkpoint) => this.#swap(rows, { checkpoint, slot }),
-        clear: () => this.#clear(slot),
-      });
+      if (this.#writer?.broken) this.#writer = undefined;
+      this.#writer ??= this.#startWriter();
+      const replacement = new SqliteReplacement(this.#writer, ++this.#replacements);
       this.#replacement = replacement;
       return replacement;
     });
@@ -181,65 +175,15 @@ export class SqliteReplicaStore implements ReplicaStore {
   }
 
   close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      clearTimeout(this.#checkpointTimer);
-      this.#replacement?.drop();
-      this.#db.close();
-    }
-    return Promise.resolve();
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    this.#replacement?.drop();
+    this.#db.close();
+    return this.#writer?.close() ?? Promise.resolve();
   }
 
-  /** Writes the last rows and makes their table live with the checkpoint, in one transaction. */
-  #swap(rows: EntryRow[], target: { checkpoint: ReplicaCheckpoint; slot: Slot }): void {
-    const { checkpoint, slot } = target;
-    this.#quietly(() => {
-      this.#transaction(() => {
-        if (this.#liveSlot() === slot) {
-          throw new AppError(
-            "failed_precondition",
-            `SQLite at ${this.path}: another replacement was committed meanwhile`,
-          );
-        }
-        this.#insert(rows, slot);
-        this.#putCheckpoint(checkpoint, slot);
-      });
-      // The replaced replica is no longer read: emptied now (or by the next replacement).
-      try {
-        this.#statements.tables[otherSlot(slot)].clear.run();
-      } catch (error) {
-        this.#logger.warn("Could not empty the replaced replica in SQLite at {path}: {error}", {
-          path: this.path,
-          error,
-        });
-      }
-    });
-    this.#checkpointSoon();
-  }
-
-  /** Empties a table that is not live; never fails (the next replacement empties it anyway). */
-  #clear(slot: Slot): Promise<void> {
-    try {
-      if (!this.#closed) {
-        this.#quietly(() =>
-          this.#transaction(() => {
-            if (this.#liveSlot() !== slot) this.#statements.tables[slot].clear.run();
-          })
-        );
-        this.#checkpointSoon();
-      }
-    } catch (error) {
-      this.#logger.warn("Could not empty an aborted replacement in SQLite at {path}: {error}", {
-        path: this.path,
-        error,
-      });
-    }
-    return Promise.resolve();
-  }
-
-  #insert(rows: EntryRow[], slot: Slot): void {
-    const { upsert } = this.#statements.tables[slot];
-    for (const row of rows) upsert.run(...row);
+  #startWriter(): SqliteWriter {
+    return new SqliteWriter(this.path, this.#logger, this.#writerModule);
   }
 
   /** The live table's slot (0 before the first checkpoint). */
@@ -286,33 +230,6 @@ export class SqliteReplicaStore implements ReplicaStore {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
     }
-  }
-
-  /** Runs `work` without checkpointing the WAL at its commits (see the module documentation). */
-  #quietly<T>(work: () => T): T {
-    this.#db.exec("PRAGMA wal_autocheckpoint = 0");
-    try {
-      return work();
-    } finally {
-      this.#db.exec(`PRAGMA wal_autocheckpoint = ${this.#autocheckpoint}`);
-    }
-  }
-
-  /** Checkpoints the WAL (passively: never waiting for readers) on the next turn of the event loop. */
-  #checkpointSoon(): void {
-    if (this.#checkpointTimer !== undefined || this.#closed) return;
-    this.#checkpointTimer = setTimeout(() => {
-      this.#checkpointTimer = undefined;
-      if (this.#closed) return;
-      try {
-        this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
-      } catch (error) {
-        this.#logger.warn("Could not checkpoint the WAL of SQLite at {path}: {error}", {
-          path: this.path,
-          error,
-        });
-      }
-    }, 0);
   }
 
   /** Runs `work`, turning a closed store or an SQLite error into an {@link AppError}. */

@@ -59,13 +59,16 @@ type Words = Uint32Array;
 
 const encoder = new TextEncoder();
 
-/** Scratch words for one term (terms are added or taken away at once, never kept). */
+/** Scratch words for one term. */
 const scratch = new Uint32Array(8);
 
-/** One entry's term as words (the SHA-256 digest's bytes, big-endian), in a shared scratch array. */
+/**
+ * One entry's term as words (the SHA-256 digest's bytes, big-endian), in a scratch array that
+ * the next term overwrites (terms are added or taken away at once, never kept).
+ */
 function termWords(blueprintId: string, version: number, checksum: string): Words {
-  // Hashing bytes is several times cheaper than hashing a string through node:crypto.
-  // And reading hex is cheaper than making a Buffer of the digest.
+  // Hashing bytes is several times cheaper than hashing a string through node:crypto,
+  // and reading hex is cheaper than making a Buffer of the digest.
   const input = encoder.encode(`${blueprintId}\n${version}\n${checksum}`);
   const hex = createHash("sha256").update(input).digest("hex");
   for (let i = 0; i < 8; i++) scratch[i] = parseInt(hex.slice(i * 8, i * 8 + 8), 16);
@@ -108,16 +111,34 @@ export function digestOf(
   return formatWords(sum);
 }
 
+/** A blueprint's entry in an {@link ActiveSetDigest}, and whether its term is in the sum yet. */
+interface Member {
+  version: number;
+  checksum: string;
+  hashed: boolean;
+}
+
 /**
  * A set of active entries (one per blueprint) and its digest, kept up as
  * entries arrive: an entry above its blueprint's version replaces it, an
  * older one changes nothing, and {@link ActiveSetDigest.remove} retires a
  * blueprint. Sums are kept as 32-bit words (no big integers): a full sync of
  * ten thousand entries spends its time hashing, not adding.
+ *
+ * An added entry's term is hashed when the digest is next read (or the set
+ * copied), with every other term still to hash, in one pass: a full sync
+ * reads the digest once, when its stream has ended, so its ten thousand
+ * hashes run in one tight loop (as compiled code soon, where hashes spread
+ * over the stream run longer in slower tiers), and while the replica's
+ * store writes its last part, rather than between the entries the stream
+ * delivers. An entry replaced or removed before its term is hashed is never
+ * hashed.
  */
 export class ActiveSetDigest {
   /** Each blueprint's version and checksum (its term is computed again when it is replaced). */
-  readonly #entries = new Map<string, { version: number; checksum: string }>();
+  readonly #entries = new Map<string, Member>();
+  /** Blueprints whose term may not be in the sum yet (a blueprint may be listed twice). */
+  #unhashed: string[] = [];
   readonly #sum = new Uint32Array(8);
 
   /** Blueprints in the set. */
@@ -127,6 +148,7 @@ export class ActiveSetDigest {
 
   /** The digest as written (`sum-sha256:…`). */
   get digest(): string {
+    this.#hashPending();
     return formatWords(this.#sum);
   }
 
@@ -139,11 +161,12 @@ export class ActiveSetDigest {
   add(blueprintId: string, version: number, checksum: string): boolean {
     const previous = this.#entries.get(blueprintId);
     if (previous && previous.version >= version) return false;
-    if (previous) {
+    if (previous?.hashed) {
       subtractWords(this.#sum, termWords(blueprintId, previous.version, previous.checksum));
     }
-    addWords(this.#sum, termWords(blueprintId, version, checksum));
-    this.#entries.set(blueprintId, { version, checksum });
+    // A blueprint whose previous term was not hashed yet is listed already.
+    if (!previous || previous.hashed) this.#unhashed.push(blueprintId);
+    this.#entries.set(blueprintId, { version, checksum, hashed: false });
     return true;
   }
 
@@ -151,16 +174,33 @@ export class ActiveSetDigest {
   remove(blueprintId: string): boolean {
     const previous = this.#entries.get(blueprintId);
     if (!previous) return false;
-    subtractWords(this.#sum, termWords(blueprintId, previous.version, previous.checksum));
+    if (previous.hashed) {
+      subtractWords(this.#sum, termWords(blueprintId, previous.version, previous.checksum));
+    }
     this.#entries.delete(blueprintId);
     return true;
   }
 
   /** A copy, to change without changing this one. */
   clone(): ActiveSetDigest {
+    // Every term hashed first: the copy shares the members, which never change again.
+    this.#hashPending();
     const copy = new ActiveSetDigest();
     for (const [id, entry] of this.#entries) copy.#entries.set(id, entry);
     copy.#sum.set(this.#sum);
     return copy;
+  }
+
+  /** Adds the terms not hashed yet to the sum. */
+  #hashPending(): void {
+    const unhashed = this.#unhashed;
+    if (unhashed.length === 0) return;
+    this.#unhashed = [];
+    for (const blueprintId of unhashed) {
+      const member = this.#entries.get(blueprintId);
+      if (!member || member.hashed) continue; // removed, or listed twice
+      addWords(this.#sum, termWords(blueprintId, member.version, member.checksum));
+      member.hashed = true;
+    }
   }
 }

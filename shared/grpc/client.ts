@@ -43,6 +43,13 @@ export interface GrpcCallOptions {
   timeoutMs?: number;
   /** Metadata of this call, added to the channel's. */
   metadata?: Readonly<Record<string, string>>;
+  /**
+   * A stream's messages taken ahead of being asked for (default
+   * `READ_AHEAD_MESSAGES`): a reader slower than its stream pauses and
+   * resumes it each time that many are waiting, which costs the reading
+   * thread more the more often it happens (a peer's full sync takes 1,024).
+   */
+  readAhead?: number;
 }
 
 /**
@@ -190,6 +197,7 @@ function serverStreaming(channel: GrpcChannel, method: DescMethod, decoder?: Mes
         call.on("error", () => {}); // read by readMessages; without a listener, an error would be thrown
         const release = onAbort(signal, () => call.cancel());
         return readMessages<Message>(call, {
+          readAhead: options.readAhead,
           mapError: (error) => failure(error, { path, signal }),
           onFinish(complete) {
             release();

@@ -13,6 +13,8 @@ export const READ_AHEAD_MESSAGES = 32;
 
 /** Options of {@link readMessages}. */
 export interface ReadMessagesOptions {
+  /** Messages taken ahead of being asked for (default {@link READ_AHEAD_MESSAGES}). */
+  readAhead?: number | undefined;
   /** Ends the reading early, quietly. */
   signal?: AbortSignal | undefined;
   /** What a stream error is thrown as (default: as it is). */
@@ -43,6 +45,7 @@ export function readMessages<T>(
 class MessageReader<T> implements AsyncIterableIterator<T> {
   readonly #stream: Readable;
   readonly #options: ReadMessagesOptions;
+  readonly #readAhead: number;
   #buffer: T[] = [];
   #head = 0;
   #paused = false;
@@ -56,6 +59,7 @@ class MessageReader<T> implements AsyncIterableIterator<T> {
   constructor(stream: Readable, options: ReadMessagesOptions) {
     this.#stream = stream;
     this.#options = options;
+    this.#readAhead = Math.max(1, options.readAhead ?? READ_AHEAD_MESSAGES);
     stream.on("data", this.#onData);
     stream.on("end", this.#onEnd);
     stream.on("error", this.#onError);
@@ -117,7 +121,7 @@ class MessageReader<T> implements AsyncIterableIterator<T> {
   #onData = (message: T): void => {
     if (this.#finished) return;
     this.#buffer.push(message);
-    if (this.#buffer.length - this.#head >= READ_AHEAD_MESSAGES && !this.#paused) {
+    if (this.#buffer.length - this.#head >= this.#readAhead && !this.#paused) {
       this.#paused = true;
       this.#stream.pause();
     }
