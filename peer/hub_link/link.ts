@@ -20,10 +20,7 @@
  *
  * @module
  */
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Logger } from "@logtape/logtape";
-import process from "node:process";
-import type { HealthMetricsSchema } from "../../gen/sorcha/peer/v1/heartbeat_pb.ts";
 import type { BlueprintNotification } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
 import { type Backoff, createBackoff } from "../../shared/backoff.ts";
 import type { Clock } from "../../shared/clock.ts";
@@ -35,34 +32,21 @@ import { runFailbackProbes } from "./failback.ts";
 import {
   type Acknowledgement,
   HeartbeatCounters,
-  RecommendedAction,
   type RunningHeartbeats,
   slower,
   startHeartbeats,
 } from "./heartbeats.ts";
+import { HealthMetrics } from "./health_metrics.ts";
+import { adviceOnAcknowledgement, adviceOnMiss, type SessionEnd } from "./hub_advice.ts";
 import type { HubClient } from "./hub_client.ts";
 import { HubClients } from "./hub_clients.ts";
 import { HubDirectory, type HubRecord } from "./hubs.ts";
+import { attemptHub, type AttemptOptions, connectRound } from "./rounds.ts";
 import { Replicator } from "./replicator.ts";
-import {
-  closeSession,
-  DisconnectReason,
-  openSession,
-  type Session,
-  type SessionContext,
-} from "./session.ts";
-import type { ConnectionState, FailoverView, HubLinkStatus, SyncResult } from "./status.ts";
+import { closeSession, DisconnectReason, type Session, type SessionContext } from "./session.ts";
+import { FailoverLog } from "./failovers.ts";
+import type { ConnectionState, HubLinkStatus, SyncResult } from "./status.ts";
 import { runSubscription, SubscriptionCounters } from "./subscription.ts";
-
-/** Failovers kept in the status. */
-const RECENT_FAILOVERS = 10;
-
-/** How a session ends, and what comes next. */
-type SessionEnd =
-  | { kind: "failover"; reason: string; disconnect: DisconnectReason; sameHubFirst?: boolean }
-  | { kind: "reconnect"; reason: string }
-  | { kind: "switch"; to: Session }
-  | { kind: "stop" };
 
 /** Options of {@link HubLink}. */
 export interface HubLinkOptions {
@@ -110,10 +94,9 @@ export class HubLink {
   #isolatedSince: number | undefined;
   #session: Session | undefined;
   #endSession: ((end: SessionEnd) => void) | undefined;
-  #failovers = 0;
-  readonly #recentFailovers: FailoverView[] = [];
+  readonly #failovers = new FailoverLog();
   #running: Promise<void> | undefined;
-  #cpu = { at: performance.now(), usage: process.cpuUsage() };
+  readonly #health = new HealthMetrics();
 
   /** A link that does nothing until {@link HubLink.start}. */
   constructor(options: HubLinkOptions) {
@@ -210,8 +193,8 @@ export class HubLink {
       heartbeat: this.#heartbeats.view(),
       subscription: this.#subscription.view(),
       replica: this.replicator.view(),
-      failovers: this.#failovers,
-      recentFailovers: this.#recentFailovers.map((f) => ({ ...f })),
+      failovers: this.#failovers.count,
+      recentFailovers: this.#failovers.recent(),
       startedAt: this.#startedAt,
     };
   }
@@ -280,7 +263,7 @@ export class HubLink {
     let backoff = this.#firstBackoff();
     let start = 0;
     while (!stop.aborted) {
-      const session = await this.#round(start);
+      const session = await connectRound(start, this.#attempts);
       if (stop.aborted) {
         if (session) {
           await closeSession(session, {
@@ -325,50 +308,15 @@ export class HubLink {
     }
   }
 
-  /** One round from `start`: the first hub that opens a session, if any does. */
-  async #round(start: number): Promise<Session | undefined> {
-    for (const hub of this.#hubs.round(start)) {
-      if (this.#stop.signal.aborted) return undefined;
-      const session = await this.#attempt(hub);
-      if (session) return session;
-    }
-    return undefined;
-  }
-
-  /** One attempt on `hub` (a second one after a rate limit, which means "alive, slow down"). */
-  async #attempt(hub: HubRecord): Promise<Session | undefined> {
-    const { clock, scheduler, logger } = this.#options;
-    for (let tries = 1; tries <= 2; tries++) {
-      hub.state = "connecting";
-      this.#changed();
-      try {
-        const session = await openSession(hub, {
-          context: this.#context,
-          cursor: this.replicator.cursor,
-          signal: this.#stop.signal,
-        });
-        this.#hubs.answered(hub, clock.now(), session.centralNodeId);
-        return session;
-      } catch (error) {
-        const failure = error instanceof AppError
-          ? error
-          : new AppError("unavailable", String(error));
-        const rateLimited = failure.code === "resource_exhausted";
-        this.#hubs.failed(hub, failure.message, { at: clock.now(), rateLimited });
-        this.#changed();
-        if (this.#stop.signal.aborted) return undefined;
-        const fields = { hub: this.#hubs.name(hub), error: failure.message };
-        if (hub.consecutiveFailures === 1) {
-          logger.info("Cannot connect to hub {hub}: {error}", fields);
-        } else logger.debug("Cannot connect to hub {hub}: {error}", fields);
-        if (!rateLimited || tries === 2) return undefined;
-        await scheduler.sleep(
-          1000 + 1000 * (this.#options.random ?? Math.random)(),
-          this.#stop.signal,
-        );
-      }
-    }
-    return undefined;
+  get #attempts(): AttemptOptions {
+    return {
+      hubs: this.#hubs,
+      context: this.#context,
+      cursor: () => this.replicator.cursor,
+      signal: this.#stop.signal,
+      random: this.#options.random ?? Math.random,
+      onChange: () => this.#changed(),
+    };
   }
 
   #isolated(): void {
@@ -402,7 +350,11 @@ export class HubLink {
       const end = await ended.promise;
       this.#endSession = undefined;
       if (end.kind === "switch") {
-        this.#recordFailover(session, `fail-back to ${this.#hubs.name(end.to.hub)}`);
+        this.#failovers.left(
+          session.hub.address,
+          `fail-back to ${this.#hubs.name(end.to.hub)}`,
+          clock.now(),
+        );
         session.hub.state = "standby";
         void closeSession(session, { context: this.#context, reason: DisconnectReason.FAILOVER });
         session = end.to;
@@ -429,7 +381,7 @@ export class HubLink {
         return { next: session.hub.priority, heldMs };
       }
       this.#hubs.failed(session.hub, end.reason, { at: clock.now() });
-      this.#recordFailover(session, end.reason);
+      this.#failovers.left(session.hub.address, end.reason, clock.now());
       logger.warning("Failing over from hub {hub}: {reason}", {
         hub: this.#hubs.name(session.hub),
         reason: end.reason,
@@ -445,8 +397,7 @@ export class HubLink {
     const { logger, clock } = this.#options;
     this.#session = session;
     session.hub.state = "connected";
-    const last = this.#recentFailovers.at(-1);
-    if (last && last.to === null) last.to = session.hub.address;
+    this.#failovers.landed(session.hub.address);
     const wasIsolated = this.#isolatedSince;
     this.#isolatedSince = undefined;
     const { heartbeatIntervalMs } = this.#options.config;
@@ -512,7 +463,14 @@ export class HubLink {
         timeoutMs: config.heartbeatTimeoutMs,
         maxIntervalMs: session.hubHeartbeatIntervalMs || Number.POSITIVE_INFINITY,
         lastSyncVersion: () => this.replicator.cursor,
-        metrics: () => this.#metrics(),
+        metrics: () =>
+          this.#health.read(
+            {
+              blueprints: this.replicator.checkpoint?.blueprints ?? 0,
+              syncing: this.replicator.syncing,
+            },
+            (clock.now() - this.#startedAt) / 1000,
+          ),
         clock,
         scheduler,
         events: {
@@ -545,28 +503,15 @@ export class HubLink {
       this.#setState("Connected");
     }
     this.#changed();
-    const action = ack.recommendedAction;
-    if (!ack.success || action === RecommendedAction.RECONNECT) {
-      this.#endSession?.({
-        kind: "reconnect",
-        reason: ack.message || "the hub asked to reconnect",
-      });
-    } else if (action === RecommendedAction.FAILOVER) {
-      this.#endSession?.({
-        kind: "failover",
-        reason: `the hub recommended a failover${ack.message ? ` (${ack.message})` : ""}`,
-        disconnect: DisconnectReason.FAILOVER,
-      });
-    } else if (action === RecommendedAction.REDUCE_FREQUENCY) {
+    const advice = adviceOnAcknowledgement(ack);
+    if (advice.kind === "end") this.#endSession?.(advice.end);
+    else if (advice.kind === "slower") {
       this.#heartbeats.intervalMs = slower(
         this.#heartbeats.intervalMs,
         session.hubHeartbeatIntervalMs || Number.POSITIVE_INFINITY,
       );
-    } else if (action === RecommendedAction.SYNC) {
-      void this.replicator.sync("the hub recommended a sync");
-    } else {
-      this.replicator.noteHubVersion(version);
-    }
+    } else if (advice.kind === "sync") void this.replicator.sync("the hub recommended a sync");
+    else this.replicator.noteHubVersion(advice.version);
   }
 
   #onMissed(session: Session, error: AppError, misses: number): void {
@@ -581,22 +526,12 @@ export class HubLink {
     }
     this.#setState("HeartbeatTimeout");
     this.#changed();
-    if (error.code === "unavailable" && this.#subscription.state !== "subscribed") {
-      // Neither its stream nor a beat reaches the hub: its connection is gone (it stopped or
-      // crashed), which no deadline needs to confirm. Try it again first (it may be restarting).
-      this.#endSession?.({
-        kind: "failover",
-        reason: `the connection to the hub was lost (${error.message})`,
-        disconnect: DisconnectReason.ERROR,
-        sameHubFirst: true,
-      });
-    } else if (misses >= config.heartbeatMaxMissed) {
-      this.#endSession?.({
-        kind: "failover",
-        reason: `${misses} heartbeats missed in a row (last: ${error.message})`,
-        disconnect: DisconnectReason.HEARTBEAT_TIMEOUT,
-      });
-    }
+    const end = adviceOnMiss(error, {
+      misses,
+      maxMissed: config.heartbeatMaxMissed,
+      subscribed: this.#subscription.state === "subscribed",
+    });
+    if (end) this.#endSession?.(end);
   }
 
   #onFrame(session: Session, frame: BlueprintNotification): void {
@@ -619,7 +554,7 @@ export class HubLink {
   /** Make-before-break: opens a session with `hub` and subscribes, then leaves `current`. */
   async #failBack(current: Session, hub: HubRecord): Promise<void> {
     if (current !== this.#session || current.stop.signal.aborted) return;
-    const session = await this.#attempt(hub);
+    const session = await attemptHub(hub, this.#attempts);
     if (!session) return;
     if (current !== this.#session || current.stop.signal.aborted) {
       await closeSession(session, {
@@ -637,36 +572,5 @@ export class HubLink {
       return;
     }
     this.#endSession?.({ kind: "switch", to: session });
-  }
-
-  #recordFailover(from: Session, reason: string): void {
-    this.#failovers++;
-    this.#recentFailovers.push({
-      from: from.hub.address,
-      to: null,
-      reason,
-      at: this.#options.clock.now(),
-    });
-    if (this.#recentFailovers.length > RECENT_FAILOVERS) this.#recentFailovers.shift();
-  }
-
-  /** The peer's health figures for a heartbeat. */
-  #metrics(): MessageInitShape<typeof HealthMetricsSchema> {
-    const now = performance.now();
-    const usage = process.cpuUsage();
-    const busyMs = (usage.user + usage.system - this.#cpu.usage.user - this.#cpu.usage.system) /
-      1000;
-    const cpu = now > this.#cpu.at ? Math.min(100, (100 * busyMs) / (now - this.#cpu.at)) : 0;
-    this.#cpu = { at: now, usage };
-    return {
-      activeConnections: 1,
-      cpuUsagePercent: Math.max(0, cpu),
-      memoryUsageMb: Math.round(Deno.memoryUsage().rss / 1024 / 102.4) / 10,
-      diskUsagePercent: 0,
-      blueprintCount: this.replicator.checkpoint?.blueprints ?? 0,
-      pendingSyncs: this.replicator.syncing ? 1 : 0,
-      isSyncing: this.replicator.syncing,
-      uptimeSeconds: BigInt(Math.floor((this.#options.clock.now() - this.#startedAt) / 1000)),
-    };
   }
 }

@@ -15,7 +15,9 @@
  */
 import type { Logger } from "@logtape/logtape";
 import { fileURLToPath } from "node:url";
+import { deadline } from "../../shared/deadline.ts";
 import { AppError } from "../../shared/errors.ts";
+import { createSystemScheduler, type Scheduler } from "../../shared/schedule.ts";
 import { lines } from "../../shared/lines.ts";
 import {
   type ChildCommand,
@@ -91,11 +93,14 @@ export interface HubLinkProcessOptions {
   now?: () => number;
   /** Passed to {@link supervise} (tests: backoff, waits). */
   supervise?: Pick<SuperviseOptions, "backoff" | "wait" | "stableAfterMs">;
+  /** Times the sync replies and the stop (default: the system scheduler). */
+  scheduler?: Scheduler;
 }
 
 /** See the module documentation. */
 export class HubLinkProcess {
   readonly #options: HubLinkProcessOptions;
+  readonly #scheduler: Scheduler;
   readonly #stop = new AbortController();
   readonly #pending = new Map<number, PromiseWithResolvers<SyncResult>>();
   #status: HubLinkStatus | undefined;
@@ -116,6 +121,7 @@ export class HubLinkProcess {
   /** A supervisor that starts nothing until {@link HubLinkProcess.start}. */
   constructor(options: HubLinkProcessOptions) {
     this.#options = options;
+    this.#scheduler = options.scheduler ?? createSystemScheduler({ timersOnly: true });
   }
 
   /** Starts the link process, and keeps it running. */
@@ -164,19 +170,15 @@ export class HubLinkProcess {
     const id = this.#nextId++;
     const reply = Promise.withResolvers<SyncResult>();
     this.#pending.set(id, reply);
-    const timer = setTimeout(() => {
+    const time = deadline(this.#scheduler, SYNC_REPLY_TIMEOUT_MS, {
+      what: "The sync still runs; follow it in GET /api/sync/checkpoint",
+    });
+    time.signal.addEventListener("abort", () => {
       this.#pending.delete(id);
-      reply.reject(
-        new AppError(
-          "deadline_exceeded",
-          `The sync still runs after ${
-            SYNC_REPLY_TIMEOUT_MS / 1000
-          } s; follow it in GET /api/sync/checkpoint`,
-        ),
-      );
-    }, SYNC_REPLY_TIMEOUT_MS);
+      reply.reject(time.signal.reason);
+    }, { once: true });
     void writer.write(encodeLine({ type: "sync", id, full: options.full })).catch(() => {});
-    return reply.promise.finally(() => clearTimeout(timer));
+    return reply.promise.finally(() => time[Symbol.dispose]());
   }
 
   /** Stops the link process (it tells its hub) and the supervision. */
@@ -185,15 +187,17 @@ export class HubLinkProcess {
     this.#stop.abort();
     await this.#writer?.close().catch(() => {});
     const child = this.#child;
-    const killer = setTimeout(() => {
+    const stopped = new AbortController();
+    void this.#scheduler.sleep(STOP_TIMEOUT_MS, stopped.signal).then(() => {
+      if (stopped.signal.aborted) return;
       try {
         child?.kill("SIGKILL");
       } catch {
         // Gone already.
       }
-    }, STOP_TIMEOUT_MS);
+    });
     await this.#supervising;
-    clearTimeout(killer);
+    stopped.abort();
     this.#view.state = "stopped";
   }
 

@@ -5,18 +5,13 @@
  * says so, and on demand; calls made while one runs coalesce into one
  * follow-up. A failed sync is retried with backoff while a hub is connected.
  *
- * - **Full** (the replica replaced atomically) when the replica is empty,
- *   when asked, or when the cursor cannot be trusted: the hub is behind it
- *   (its register was reset or restored), belongs to another network (its
- *   genesis differs), or the replica's digest differed from the hub's.
- * - **Incremental** otherwise, also after a restart and after a failover to
- *   another hub of the same network: entries after the cursor, applied in
- *   batches, each with the checkpoint it leads to.
- *
- * Every entry is checked before it is applied (`entry_check.ts`). After a
- * sync the replica's digest is compared with the hub's active set at the
- * same version: sent on the stream's last entry, or asked for when the
- * stream was empty. A mismatch is counted and followed by a full resync.
+ * Full (the replica replaced) when the replica is empty, when asked, or when
+ * the cursor cannot be trusted: the hub is behind it (its register was reset
+ * or restored), belongs to another network (its genesis differs), refused an
+ * incremental sync, or the digests differed (each mismatch is counted and
+ * followed at once by a full resync); incremental otherwise, also after a
+ * restart and after a failover within one network. The runs themselves are
+ * in `sync_runs.ts`.
  *
  * @module
  */
@@ -25,43 +20,14 @@ import { ActiveSetDigest, digestOf } from "../../shared/contracts/active_set_dig
 import { documentChecksum } from "../../shared/contracts/checksum.ts";
 import { type Backoff, createBackoff } from "../../shared/backoff.ts";
 import type { Clock } from "../../shared/clock.ts";
-import { deadline } from "../../shared/deadline.ts";
 import { AppError } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
-import type { ReplicaCheckpoint, ReplicaEntry, ReplicaStore, SyncKind } from "../replica/types.ts";
-import { checkEntry, RejectedEntryError } from "./entry_check.ts";
-import type { HubClient } from "./hub_client.ts";
+import type { ReplicaCheckpoint, ReplicaStore, SyncKind } from "../replica/types.ts";
+import { RejectedEntryError } from "./entry_check.ts";
 import type { ReplicaView, SyncResult } from "./status.ts";
+import { fullRun, incrementalRun, type RunContext, type SyncSource } from "./sync_runs.ts";
 
-/**
- * Entries applied to the store at once during an incremental sync, or added
- * to a replacement (a part the store writes, or hands to its writer, at once).
- */
-export const SYNC_BATCH_SIZE = 1024;
-
-/**
- * Entries of a full sync's stream taken ahead of being handled (see `GrpcCallOptions.readAhead`):
- * the stream is paused and resumed some ten times for 10,000 entries, not three hundred.
- */
-export const FULL_SYNC_READ_AHEAD = 1024;
-
-/** The connected hub, as a sync sees it. */
-export interface SyncSource {
-  /** The hub's clients. */
-  client: HubClient;
-  /** The hub's address. */
-  address: string;
-  /** The hub's id. */
-  hubId: string;
-  /** The session. */
-  sessionId: string;
-  /** The network identity the hub announced ("" when it does not say). */
-  genesisChecksum: string;
-  /** The hub's version, as it last said. */
-  hubVersion: number;
-  /** Aborts when the session ends. */
-  signal: AbortSignal;
-}
+export { FULL_SYNC_READ_AHEAD, SYNC_BATCH_SIZE, type SyncSource } from "./sync_runs.ts";
 
 /** Options of {@link Replicator}. */
 export interface ReplicatorOptions {
@@ -337,7 +303,7 @@ export class Replicator {
     const fromVersion = this.cursor;
     const outcome = fullReason === undefined
       ? await this.#incremental(source)
-      : await this.#full(source, fullReason);
+      : await fullRun(source, this.#runContext(), this.#checkpoint);
     if (outcome === "mismatch") return outcome;
     const kind: SyncKind = fullReason === undefined ? "incremental" : "full";
     if (kind === "full") {
@@ -359,174 +325,36 @@ export class Replicator {
     };
   }
 
-  /** The checkpoint after a sync from `source` leading to `version` with `digest`. */
-  #checkpointFor(
-    source: SyncSource,
-    state: { version: number; digest: ActiveSetDigest; kind: SyncKind },
-  ): ReplicaCheckpoint {
+  /** What a run of `sync_runs.ts` needs; it hands back each state the store holds. */
+  #runContext(): RunContext {
+    const { peerId, clock, scheduler, callTimeoutMs, logger } = this.#options;
     return {
-      version: state.version,
-      blueprints: state.digest.size,
-      digest: state.digest.digest,
-      hubId: source.hubId,
-      hubAddress: source.address,
-      genesisChecksum: source.genesisChecksum || (this.#checkpoint?.genesisChecksum ?? ""),
-      lastSyncAt: this.#options.clock.now(),
-      lastSyncKind: state.kind,
+      peerId,
+      store: this.#store,
+      clock,
+      scheduler,
+      callTimeoutMs,
+      logger,
+      counters: this.#view,
+      onStored: (state) => {
+        this.#checkpoint = state.checkpoint;
+        this.#digest = state.digest;
+      },
     };
   }
 
-  #request(source: SyncSource, lastKnownVersion: number, full: boolean) {
-    return {
-      peerId: this.#options.peerId,
-      sessionId: source.sessionId,
-      lastKnownVersion: BigInt(lastKnownVersion),
-      fullSync: full,
-      requestTime: BigInt(this.#options.clock.now()),
-    };
-  }
-
-  /** Replaces the replica with the hub's whole active set, atomically. */
-  async #full(
-    source: SyncSource,
-    _reason: string,
-  ): Promise<{ entries: number; digest: SyncResult["digest"] } | "mismatch"> {
-    await using replacement = await this.#store.replace();
-    const digest = new ActiveSetDigest();
-    let version = 0;
-    let entries = 0;
-    let hubDigest: string | undefined;
-    let batch: ReplicaEntry[] = [];
-    const stream = source.client.sync.fullSync(this.#request(source, 0, true), {
-      signal: source.signal,
-      readAhead: FULL_SYNC_READ_AHEAD,
-    });
-    for await (const message of stream) {
-      const checked = this.#check(message, { afterVersion: version, source });
-      version = checked.entry.version;
-      entries++;
-      hubDigest = checked.activeSetDigest ?? hubDigest;
-      if (!checked.isActive) continue; // not part of the active set
-      digest.add(checked.entry.blueprintId, version, checked.entry.checksum);
-      batch.push(checked.entry);
-      if (batch.length >= SYNC_BATCH_SIZE) {
-        await replacement.add(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await replacement.add(batch);
-    const check = await this.#compare(source, { version, digest, hubDigest });
-    if (check === "mismatch") return check; // the replacement is dropped: the old replica stays
-    const checkpoint = this.#checkpointFor(source, { version, digest, kind: "full" });
-    await replacement.commit(checkpoint);
-    this.#checkpoint = checkpoint;
-    this.#digest = digest;
-    this.#view.fullSyncs++;
-    return { entries, digest: check };
-  }
-
-  /** Applies the entries after the cursor, batch by batch, each with its checkpoint. */
-  async #incremental(
-    source: SyncSource,
-  ): Promise<{ entries: number; digest: SyncResult["digest"] } | "mismatch"> {
-    let version = this.cursor;
-    let entries = 0;
-    let hubDigest: string | undefined;
-    const digest = this.#digest.clone();
-    let upsert: ReplicaEntry[] = [];
-    let remove: string[] = [];
-    const flush = async () => {
-      const checkpoint = this.#checkpointFor(source, { version, digest, kind: "incremental" });
-      await this.#store.apply({ upsert, remove, checkpoint });
-      this.#checkpoint = checkpoint;
-      this.#digest = digest.clone();
-      upsert = [];
-      remove = [];
-    };
-    const stream = source.client.sync.incrementalSync(this.#request(source, version, false), {
-      signal: source.signal,
-    });
+  /** An incremental run; a hub refusing one (FAILED_PRECONDITION) makes the next sync full. */
+  async #incremental(source: SyncSource) {
+    const checkpoint = this.#checkpoint!; // a replica without one always gets a full sync
     try {
-      for await (const message of stream) {
-        const checked = this.#check(message, { afterVersion: version, source });
-        version = checked.entry.version;
-        entries++;
-        hubDigest = checked.activeSetDigest ?? hubDigest;
-        const id = checked.entry.blueprintId;
-        if (!checked.isActive) {
-          if ((digest.versionOf(id) ?? 0) < version && digest.remove(id)) remove.push(id);
-        } else if (digest.add(id, version, checked.entry.checksum)) {
-          upsert.push(checked.entry);
-        }
-        if (upsert.length + remove.length >= SYNC_BATCH_SIZE) await flush();
-      }
+      return await incrementalRun(source, this.#runContext(), { checkpoint, digest: this.#digest });
     } catch (error) {
-      // What arrived before the failure is kept: the retry continues from there.
-      if (upsert.length + remove.length > 0) await flush().catch(() => {});
       if (error instanceof AppError && error.code === "failed_precondition") {
         this.#resetReason =
-          `hub ${source.hubId} cannot sync incrementally from version ${version}: ${error.message}`;
+          `hub ${source.hubId} cannot sync incrementally from version ${this.cursor}: ${error.message}`;
       }
       throw error;
     }
-    await flush();
-    this.#view.incrementalSyncs++;
-    return await this.#compare(source, { version, digest, hubDigest }).then((check) =>
-      check === "mismatch" ? check : { entries, digest: check }
-    );
-  }
-
-  /** Checks a streamed entry, counting and logging a rejection. */
-  #check(
-    message: Parameters<typeof checkEntry>[0],
-    context: { afterVersion: number; source: SyncSource },
-  ) {
-    try {
-      const checked = checkEntry(message, {
-        afterVersion: context.afterVersion,
-        hub: context.source.hubId,
-      });
-      if (checked.entry.document === undefined) {
-        this.#view.withheldEntries++;
-        this.#options.logger.warning(
-          "Hub {hub} withheld the document of blueprint {blueprint} (version {version}, {size} bytes): it is larger than this peer takes; the entry is replicated without it",
-          {
-            hub: context.source.hubId,
-            blueprint: checked.entry.blueprintId,
-            version: checked.entry.version,
-            size: checked.entry.documentSize,
-          },
-        );
-      }
-      return checked;
-    } catch (error) {
-      if (error instanceof RejectedEntryError) this.#view.rejectedEntries++;
-      throw error;
-    }
-  }
-
-  /** Compares the replica's digest at `version` with the hub's. */
-  async #compare(
-    source: SyncSource,
-    state: { version: number; digest: ActiveSetDigest; hubDigest: string | undefined },
-  ): Promise<"equal" | "unchecked" | "mismatch"> {
-    let hubDigest = state.hubDigest;
-    if (hubDigest === undefined) {
-      using time = deadline(this.#options.scheduler, this.#options.callTimeoutMs, {
-        what: `Asking hub ${source.hubId} for its digest`,
-        signal: source.signal,
-      });
-      const answer = await source.client.sync.getSyncCheckpoint({
-        peerId: this.#options.peerId,
-        sessionId: source.sessionId,
-        digestVersion: BigInt(state.version),
-      }, { signal: time.signal });
-      if (!answer.activeSetDigest || Number(answer.digestVersion) !== state.version) {
-        return "unchecked";
-      }
-      hubDigest = answer.activeSetDigest;
-    }
-    return hubDigest === state.digest.digest ? "equal" : "mismatch";
   }
 
   #succeeded(result: SyncResult): void {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { ReplicaEntry } from "./types.ts";
+import type { ReplicaCheckpoint, ReplicaEntry } from "./types.ts";
 
 /** The page size of a new replica database: entries of a kibibyte or more write a third as many pages. */
 export const REPLICA_PAGE_SIZE = 16_384;
@@ -158,4 +158,28 @@ export function prepareReplicaStatements(db: DatabaseSync): ReplicaStatements {
          last_sync_at = excluded.last_sync_at, last_sync_kind = excluded.last_sync_kind`,
     ),
   };
+}
+
+/** The live entry table's slot (0 before the first checkpoint). */
+export function liveSlot(statements: ReplicaStatements): Slot {
+  return statements.liveSlot.get()?.slot === 1 ? 1 : 0;
+}
+
+/** Writes `checkpoint`, naming the table at `slot` live. */
+export function putCheckpoint(
+  statements: ReplicaStatements,
+  checkpoint: ReplicaCheckpoint,
+  slot: Slot,
+): void {
+  statements.putCheckpoint.run(
+    slot,
+    checkpoint.version,
+    checkpoint.blueprints,
+    checkpoint.digest,
+    checkpoint.hubId,
+    checkpoint.hubAddress,
+    checkpoint.genesisChecksum,
+    checkpoint.lastSyncAt,
+    checkpoint.lastSyncKind,
+  );
 }

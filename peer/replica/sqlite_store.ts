@@ -35,11 +35,12 @@ import { checkListOptions } from "./list_options.ts";
 import { SqliteReplacement } from "./sqlite_replacement.ts";
 import {
   entryRow,
+  liveSlot,
   prepareReplicaStatements,
+  putCheckpoint,
   REPLICA_PAGE_SIZE,
   REPLICA_SCHEMA,
   type ReplicaStatements,
-  type Slot,
   type TableStatements,
   UNIQUE_VIOLATIONS,
 } from "./sqlite_schema.ts";
@@ -135,11 +136,11 @@ export class SqliteReplicaStore implements ReplicaStore {
     return this.#run("applying a change failed", () => {
       change.upsert.forEach(checkEntry);
       this.#transaction(() => {
-        const slot = this.#liveSlot();
+        const slot = liveSlot(this.#statements);
         const table = this.#statements.tables[slot];
         for (const entry of change.upsert) table.upsert.run(...entryRow(entry));
         for (const blueprintId of change.remove) table.remove.run(blueprintId);
-        this.#putCheckpoint(change.checkpoint, slot);
+        putCheckpoint(this.#statements, change.checkpoint, slot);
       });
     });
   }
@@ -187,24 +188,6 @@ export class SqliteReplicaStore implements ReplicaStore {
   }
 
   /** The live table's slot (0 before the first checkpoint). */
-  #liveSlot(): Slot {
-    return this.#statements.liveSlot.get()?.slot === 1 ? 1 : 0;
-  }
-
-  #putCheckpoint(checkpoint: ReplicaCheckpoint, slot: Slot): void {
-    this.#statements.putCheckpoint.run(
-      slot,
-      checkpoint.version,
-      checkpoint.blueprints,
-      checkpoint.digest,
-      checkpoint.hubId,
-      checkpoint.hubAddress,
-      checkpoint.genesisChecksum,
-      checkpoint.lastSyncAt,
-      checkpoint.lastSyncKind,
-    );
-  }
-
   /**
    * Runs `read` on the live table in one read transaction (another process's commit cannot land
    * between finding the live table and reading it); `empty` without a checkpoint.

@@ -36,15 +36,16 @@ import { openSqliteDatabase } from "../../shared/sqlite.ts";
 import { lowerThreadPriority } from "../../shared/thread_priority.ts";
 import { upsertBatch } from "./sqlite_row_batch.ts";
 import {
+  liveSlot,
   otherSlot,
   prepareReplicaStatements,
+  putCheckpoint,
   REPLICA_PAGE_SIZE,
   REPLICA_SCHEMA,
   type ReplicaStatements,
   type Slot,
 } from "./sqlite_schema.ts";
 import type { WriterFailure, WriterReply, WriterRequest } from "./sqlite_writer.ts";
-import type { ReplicaCheckpoint } from "./types.ts";
 
 /** The connection and the replacement being written. */
 interface Writer {
@@ -112,7 +113,7 @@ function handle(request: WriterRequest): (() => void) | undefined {
     case "begin": {
       // What an older replacement, or a crash, left in the other table goes first.
       const slot = transaction(w, () => {
-        const standby = otherSlot(liveSlot(w));
+        const standby = otherSlot(liveSlot(w.statements));
         w.statements.tables[standby].clear.run();
         return standby;
       });
@@ -131,10 +132,10 @@ function handle(request: WriterRequest): (() => void) | undefined {
       const { slot } = ofCurrent(w, request.replacement, "commit");
       w.current = undefined;
       transaction(w, () => {
-        if (liveSlot(w) === slot) {
+        if (liveSlot(w.statements) === slot) {
           throw new AppError("failed_precondition", "another replacement was committed meanwhile");
         }
-        putCheckpoint(w, request.checkpoint, slot);
+        putCheckpoint(w.statements, request.checkpoint, slot);
       });
       // The replaced replica is no longer read: emptied now (or by the next replacement).
       return () => {
@@ -148,7 +149,7 @@ function handle(request: WriterRequest): (() => void) | undefined {
       w.current = undefined;
       return () => {
         transaction(w, () => {
-          if (liveSlot(w) !== slot) w.statements.tables[slot].clear.run();
+          if (liveSlot(w.statements) !== slot) w.statements.tables[slot].clear.run();
         });
         checkpointWal(w);
       };
@@ -187,24 +188,6 @@ function ofCurrent(
 }
 
 /** The live table's slot (0 before the first checkpoint). */
-function liveSlot(w: Writer): Slot {
-  return w.statements.liveSlot.get()?.slot === 1 ? 1 : 0;
-}
-
-function putCheckpoint(w: Writer, checkpoint: ReplicaCheckpoint, slot: Slot): void {
-  w.statements.putCheckpoint.run(
-    slot,
-    checkpoint.version,
-    checkpoint.blueprints,
-    checkpoint.digest,
-    checkpoint.hubId,
-    checkpoint.hubAddress,
-    checkpoint.genesisChecksum,
-    checkpoint.lastSyncAt,
-    checkpoint.lastSyncKind,
-  );
-}
-
 /** Runs `work` in one write transaction, rolled back when it throws. */
 function transaction<T>(w: Writer, work: () => T): T {
   w.db.exec("BEGIN IMMEDIATE");

@@ -20,10 +20,16 @@ import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
 import { log } from "../../shared/logging.ts";
 import { decodeFullSyncRecord } from "./full_sync_codec.ts";
+import {
+  chunks,
+  groupByExpiry,
+  planBatch,
+  putArgs,
+  type RefreshPlan,
+  ttlOf,
+} from "./redis_batch_plan.ts";
 import { openRedisConnection, queueScript, type RedisConnection } from "./redis_connection.ts";
 import {
-  type Advertisement,
-  advertisementKey,
   type AdvertisementStore,
   decodeAdvertisement,
   encodeAdvertisement,
@@ -110,20 +116,6 @@ export function openRedisStore(
   return new RedisAdvertisementStore(url, options);
 }
 
-/** One key to refresh, with what to write if it turns out to be missing. */
-interface RefreshPlan {
-  key: string;
-  advertisement: Advertisement;
-  expiresAt: number;
-}
-
-/** One key to write. */
-interface SetPlan {
-  key: string;
-  value: string;
-  expiresAt: number;
-}
-
 /** Values and TTLs of one SCAN page's keys, as Redis sent them. */
 interface FetchedPage {
   keys: string[];
@@ -131,15 +123,6 @@ interface FetchedPage {
   pttls: unknown[];
   /** When the reply arrived (PTTLs count from then). */
   at: number;
-}
-
-/** A batch reduced to at most one operation per key. */
-interface BatchPlan {
-  sets: SetPlan[];
-  refreshes: RefreshPlan[];
-  deletes: string[];
-  /** Refreshes known to restore an entry the same batch deleted. */
-  restored: number;
 }
 
 /**
@@ -364,82 +347,4 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     }
     return restored;
   }
-}
-
-/**
- * Reduces a batch to at most one operation per key, with the same outcome as applying its
- * puts in order and then its removals (the in-memory store's semantics).
- */
-function planBatch(batch: StoreBatch, now: number): BatchPlan {
-  type Op =
-    | { kind: "set"; value: string; expiresAt: number }
-    | { kind: "refresh"; advertisement: Advertisement; expiresAt: number }
-    | { kind: "delete" };
-  const ops = new Map<string, Op>();
-  let restored = 0;
-  for (const item of batch.put) {
-    const key = advertisementKey(item.advertisement);
-    const previous = ops.get(key);
-    if (item.expiresAt <= now) {
-      ops.set(key, { kind: "delete" });
-    } else if (item.valueChanged) {
-      ops.set(key, {
-        kind: "set",
-        value: encodeAdvertisement(item.advertisement),
-        expiresAt: item.expiresAt,
-      });
-    } else if (previous === undefined) {
-      ops.set(key, {
-        kind: "refresh",
-        advertisement: item.advertisement,
-        expiresAt: item.expiresAt,
-      });
-    } else if (previous.kind === "delete") {
-      // Deleted earlier in this batch: written again, as a restore.
-      restored++;
-      ops.set(key, {
-        kind: "set",
-        value: encodeAdvertisement(item.advertisement),
-        expiresAt: item.expiresAt,
-      });
-    } else {
-      ops.set(key, { ...previous, expiresAt: item.expiresAt });
-    }
-  }
-  for (const key of batch.remove) ops.set(advertisementKey(key), { kind: "delete" });
-  const plan: BatchPlan = { sets: [], refreshes: [], deletes: [], restored };
-  for (const [key, op] of ops) {
-    if (op.kind === "delete") plan.deletes.push(key);
-    else if (op.kind === "set") plan.sets.push({ key, value: op.value, expiresAt: op.expiresAt });
-    else plan.refreshes.push({ key, advertisement: op.advertisement, expiresAt: op.expiresAt });
-  }
-  return plan;
-}
-
-/** The TTL (ms, at least 1) of a lease ending at `expiresAt`. */
-function ttlOf(expiresAt: number, now: number): number {
-  return Math.max(1, Math.ceil(expiresAt - now));
-}
-
-function putArgs(entries: SetPlan[], mode: "" | "NX", now: number): (string | number)[] {
-  const args: (string | number)[] = [mode];
-  for (const entry of entries) args.push(entry.value, ttlOf(entry.expiresAt, now));
-  return args;
-}
-
-/** Refreshes grouped by lease end, in order of first appearance. */
-function groupByExpiry(refreshes: RefreshPlan[]): RefreshPlan[][] {
-  const groups = new Map<number, RefreshPlan[]>();
-  for (const refresh of refreshes) {
-    const group = groups.get(refresh.expiresAt);
-    if (group) group.push(refresh);
-    else groups.set(refresh.expiresAt, [refresh]);
-  }
-  return [...groups.values()];
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
