@@ -65,9 +65,13 @@ export function describeReplicaStoreContract(
     fn: (fixture: ReplicaStoreFixture) => Promise<void>,
     needs: { persistent?: boolean } = {},
   ): void => {
+    // A test the store cannot take is listed as skipped, saying why.
+    const skipped = needs.persistent && !options.persistent;
     Deno.test({
-      name: `${name}: ${title}`,
-      ignore: needs.persistent && !options.persistent,
+      name: `${name}: ${title}${
+        skipped ? " (skipped: this store keeps nothing across a reopen)" : ""
+      }`,
+      ignore: skipped,
       async fn() {
         await using fixture = await open();
         await fn(fixture);

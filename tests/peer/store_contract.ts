@@ -72,10 +72,15 @@ export function describeStoreContract(
     fn: (fixture: StoreFixture) => Promise<void>,
     needs: { manualClock?: boolean; persistent?: boolean } = {},
   ): void => {
+    // A test the store cannot take is listed as skipped, saying why.
+    const skipped = needs.manualClock && !options.manualClock
+      ? "this store's fixture has no manual clock"
+      : needs.persistent && !options.persistent
+      ? "this store keeps nothing across a reopen"
+      : undefined;
     Deno.test({
-      name: `${name}: ${title}`,
-      ignore: (needs.manualClock && !options.manualClock) ||
-        (needs.persistent && !options.persistent),
+      name: `${name}: ${title}${skipped ? ` (skipped: ${skipped})` : ""}`,
+      ignore: skipped !== undefined,
       async fn() {
         await using fixture = await open();
         if (needs.manualClock) assert.ok(fixture.clock, "the fixture gives no clock");
