@@ -7,6 +7,7 @@ import { z } from "zod";
 import {
   commonConfigShape,
   ConfigError,
+  optionalSecret,
   optionalString,
   optionalUrl,
   parseConfig,
@@ -26,7 +27,7 @@ export const hubConfigSchema = z.object({
   DATA_DIR: stringWithDefault(".data/hub"),
   HUB_ID: optionalString(),
   MONGODB_URL: optionalUrl(["mongodb:", "mongodb+srv:"]),
-  NETWORK_TOKEN: optionalString(),
+  NETWORK_TOKEN: optionalSecret(),
   HUB_HOSTNAME_PATTERN: optionalString(),
   HUB_HOSTNAME: optionalString(),
   GRPC_TLS_CERT: optionalString(),

@@ -20,10 +20,10 @@ import { EntryCache } from "./grpc/entry_cache.ts";
 import { createHubGrpcServer, type HubGrpcServer } from "./grpc/server.ts";
 import { PeerSessions } from "./peers/sessions.ts";
 import { SyncLog } from "./peers/sync_log.ts";
-import { type BlueprintEvent } from "./notifications/events.ts";
 import {
   openSystemRegister,
   type Publication,
+  type PublishOutcome,
   type SystemRegister,
 } from "./system_register/service.ts";
 import { openSystemRegisterStore } from "./system_register/store.ts";
@@ -102,7 +102,7 @@ export interface Hub extends AsyncDisposable {
   /** Publishes a blueprint (as `POST /api/system-register/blueprints` does). */
   publish(
     publication: Omit<Publication, "metadata"> & { metadata?: Record<string, string> },
-  ): Promise<BlueprintEvent>;
+  ): Promise<PublishOutcome>;
   /** Stops both servers, ends subscriptions, closes the store. */
   close(): Promise<void>;
 }

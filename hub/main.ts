@@ -6,7 +6,10 @@
  *
  * @module
  */
+import type { Logger } from "@logtape/logtape";
 import { ConfigError } from "../shared/config.ts";
+import { routeGrpcLogs } from "../shared/grpc/logging.ts";
+import { listenFailureLine } from "../shared/listen_failure.ts";
 import { log, setupLogging } from "../shared/logging.ts";
 import { readPemFile } from "../shared/pem.ts";
 import { serveUntilSignal } from "../shared/serve.ts";
@@ -32,24 +35,36 @@ async function main(config: HubConfig, tls: Tls): Promise<void> {
     color: Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR"),
   });
   const logger = log("hub");
+  routeGrpcLogs(log("hub", "grpc"));
   let hub;
   try {
     hub = await startHub({ ...config, host: config.host, dataDir: config.dataDir, tls });
   } catch (error) {
-    logger.error("Cannot start: {error}", {
-      error: error instanceof Error ? error.message : String(error),
-    });
-    Deno.exit(1);
+    cannotStart(logger, error, "GRPC_PORT");
   }
-  await serveUntilSignal(hub.app.fetch, {
-    host: config.host,
-    port: config.port,
-    service: "hub",
-    logger,
-    onShutdown: () => hub.close(),
-    // Started by `supervised.ts`: stop when the supervisor is gone.
-    ...(Deno.args.includes("--supervised") ? { stop: untilStdinCloses() } : {}),
+  try {
+    await serveUntilSignal(hub.app.fetch, {
+      host: config.host,
+      port: config.port,
+      service: "hub",
+      logger,
+      onShutdown: () => hub.close(),
+      // Started by `supervised.ts`: stop when the supervisor is gone.
+      ...(Deno.args.includes("--supervised") ? { stop: untilStdinCloses() } : {}),
+    });
+  } catch (error) {
+    if (listenFailureLine(error, { host: "HOST", port: "PORT" }) === undefined) throw error;
+    cannotStart(logger, error, "PORT");
+  }
+}
+
+/** Logs why the hub cannot start in one line (naming HOST or `port` when it cannot listen) and exits 1. */
+function cannotStart(logger: Logger, error: unknown, port: string): never {
+  logger.error("Cannot start: {error}", {
+    error: listenFailureLine(error, { host: "HOST", port }) ??
+      (error instanceof Error ? error.message : String(error)),
   });
+  Deno.exit(1);
 }
 
 let config: HubConfig;

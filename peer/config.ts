@@ -8,6 +8,7 @@ import { PEER_ID_PATTERN } from "./identity.ts";
 import { type HubAddress, isIpAddress, parseHubList } from "./hub_link/hub_address.ts";
 import {
   commonConfigShape,
+  optionalSecret,
   optionalString,
   optionalUrl,
   parseConfig,
@@ -47,7 +48,7 @@ export const peerConfigSchema = z.object({
   PUBLIC_URL: optionalUrl(["http:", "https:"]),
   GOSSIP_SEEDS: urlList(["http:", "https:"]),
   GOSSIP_INTERVAL_SECONDS: seconds(30),
-  NETWORK_TOKEN: optionalString(),
+  NETWORK_TOKEN: optionalSecret(),
   ADVERT_TTL_SECONDS: seconds(300),
   HUB_NODES: hubList(),
   HEARTBEAT_INTERVAL_SECONDS: seconds(30),

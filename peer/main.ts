@@ -9,7 +9,8 @@
  * @module
  */
 import { ConfigError } from "../shared/config.ts";
-import { setupLogging } from "../shared/logging.ts";
+import { listenFailureLine } from "../shared/listen_failure.ts";
+import { log, setupLogging } from "../shared/logging.ts";
 import { readPemFile } from "../shared/pem.ts";
 import { parsePeerConfig, type PeerConfig } from "./config.ts";
 import { HUB_LINK_ARGUMENT } from "./hub_link/link_process.ts";
@@ -38,5 +39,13 @@ if (Deno.args.includes(HUB_LINK_ARGUMENT)) {
   await runHubLink(config, config.hubLink);
 } else {
   const { runPeer } = await import("./service.ts");
-  await runPeer(config, import.meta.url);
+  try {
+    await runPeer(config, import.meta.url);
+  } catch (error) {
+    // Everything the peer started is stopped by now (see serveUntilSignal).
+    const line = listenFailureLine(error, { host: "HOST", port: "PORT" });
+    if (line === undefined) throw error;
+    log("peer").error("Cannot start: {error}", { error: line });
+    Deno.exit(1);
+  }
 }

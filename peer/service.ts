@@ -100,7 +100,6 @@ export async function runPeer(config: PeerConfig, entry: string | URL): Promise<
       command: linkCommand(entry),
       logger: log("peer", "hub-link"),
     });
-    link.start();
   }
   const app = createPeerApp({
     registry,
@@ -133,6 +132,8 @@ export async function runPeer(config: PeerConfig, entry: string | URL): Promise<
     port: config.port,
     service: "peer",
     logger,
+    // The link's process starts once the peer serves (not when it cannot start).
+    onListen: () => link?.start(),
     onShutdown: async () => {
       await link?.close();
       await replica.close();

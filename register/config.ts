@@ -6,7 +6,7 @@
 import { z } from "zod";
 import {
   commonConfigShape,
-  optionalString,
+  optionalSecret,
   optionalUrl,
   parseConfig,
   port,
@@ -22,7 +22,7 @@ export const registerConfigSchema = z.object({
   PORT: port(8081),
   DATA_DIR: stringWithDefault(".data/register"),
   PEER_URL: optionalUrl(["http:", "https:"]).default("http://127.0.0.1:8080"),
-  PEER_API_TOKEN: optionalString(),
+  PEER_API_TOKEN: optionalSecret(),
   PEER_TIMEOUT_SECONDS: seconds(10),
   MONGODB_URL: optionalUrl(["mongodb:", "mongodb+srv:"]),
   RESYNC_INTERVAL_SECONDS: seconds(300),

@@ -6,6 +6,7 @@
  */
 import { PeerClient } from "../shared/client/peer_client.ts";
 import { ConfigError } from "../shared/config.ts";
+import { listenFailureLine } from "../shared/listen_failure.ts";
 import { log, setupLogging } from "../shared/logging.ts";
 import { createSystemScheduler } from "../shared/schedule.ts";
 import { serveUntilSignal } from "../shared/serve.ts";
@@ -47,17 +48,25 @@ async function main(config: RegisterConfig): Promise<void> {
   });
   const service = new RegisterService(store, { listener: sync });
   const app = createRegisterApp({ service, store, sync, apiToken: config.apiToken, logger });
-  sync.start();
-  await serveUntilSignal(app.fetch, {
-    host: config.host,
-    port: config.port,
-    service: "register",
-    logger,
-    onShutdown: async () => {
-      await sync.close();
-      await store.close();
-    },
-  });
+  try {
+    await serveUntilSignal(app.fetch, {
+      host: config.host,
+      port: config.port,
+      service: "register",
+      logger,
+      // The startup push begins once the service serves (not when it cannot start).
+      onListen: () => sync.start(),
+      onShutdown: async () => {
+        await sync.close();
+        await store.close();
+      },
+    });
+  } catch (error) {
+    const line = listenFailureLine(error, { host: "HOST", port: "PORT" });
+    if (line === undefined) throw error;
+    logger.error("Cannot start: {error}", { error: line });
+    Deno.exit(1);
+  }
 }
 
 let config: RegisterConfig;

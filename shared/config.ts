@@ -64,6 +64,17 @@ export function optionalString() {
   return z.preprocess(unsetIfEmpty, z.string().optional());
 }
 
+/**
+ * An optional credential (a token compared with what callers send). Unset
+ * means none; set but empty or blank is refused, as it would otherwise turn
+ * the check it guards off without a word.
+ */
+export function optionalSecret() {
+  return z.string().refine((value) => value.trim() !== "", {
+    message: "expected a non-empty token (unset the variable to run without one)",
+  }).optional();
+}
+
 /** A string with a default; empty means unset. */
 export function stringWithDefault(defaultValue: string) {
   return z.preprocess(unsetIfEmpty, z.string().default(defaultValue));
@@ -120,7 +131,7 @@ export const commonConfigShape = {
     unsetIfEmpty,
     z.enum(["pretty", "json"], { message: "expected pretty or json" }).default("pretty"),
   ),
-  API_TOKEN: optionalString(),
+  API_TOKEN: optionalSecret(),
 };
 
 /**

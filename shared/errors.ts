@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   "deadline_exceeded",
   "internal",
   "unimplemented",
+  "method_not_allowed",
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -32,6 +33,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   unauthenticated: 401,
   permission_denied: 403,
   not_found: 404,
+  method_not_allowed: 405,
   already_exists: 409,
   failed_precondition: 412,
   payload_too_large: 413,
@@ -55,6 +57,7 @@ export const GRPC_STATUS: Readonly<Record<ErrorCode, number>> = {
   payload_too_large: 8,
   unsupported_media_type: 3,
   unimplemented: 12,
+  method_not_allowed: 12,
   internal: 13,
   unavailable: 14,
   unauthenticated: 16,

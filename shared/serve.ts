@@ -6,6 +6,7 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
+import { listenError } from "./listen_failure.ts";
 
 /** Options of {@link serveUntilSignal}. */
 export interface ServeOptions {
@@ -21,25 +22,39 @@ export interface ServeOptions {
   onShutdown: () => Promise<void>;
   /** Stops the service as a signal would when it resolves, with the reason to log. */
   stop?: Promise<string>;
+  /** Starts what should run only once the service serves (called once it listens). */
+  onListen?: () => void;
 }
 
-/** Serves `handler` and resolves once a stop signal has shut everything down. */
+/**
+ * Serves `handler` and resolves once a stop signal has shut everything down.
+ * When it cannot listen (the port is taken, the host is not this machine's),
+ * it releases the service's resources (`onShutdown`) and rejects with the
+ * error of `listen_failure.ts`, which `main.ts` reports in one line.
+ */
 export async function serveUntilSignal(
   handler: (request: Request) => Response | Promise<Response>,
   options: ServeOptions,
 ): Promise<void> {
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  const server = Deno.serve({
-    hostname: options.host,
-    port: options.port,
-    onListen: ({ hostname, port }) => {
-      options.logger.info("{service} listening on http://{hostname}:{port}", {
-        service: options.service,
-        hostname,
-        port,
-      });
-    },
-  }, handler);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: options.host,
+      port: options.port,
+      onListen: ({ hostname, port }) => {
+        options.logger.info("{service} listening on http://{hostname}:{port}", {
+          service: options.service,
+          hostname,
+          port,
+        });
+      },
+    }, handler);
+  } catch (error) {
+    await options.onShutdown();
+    throw listenError(error, { host: options.host, port: options.port }, "HTTP");
+  }
+  options.onListen?.();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const listeners = signals.map((signal) => {
     const listener = () => stop(signal);

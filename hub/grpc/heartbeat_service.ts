@@ -13,6 +13,7 @@ import type {
   HeartbeatMessageSchema,
 } from "../../gen/sorcha/peer/v1/heartbeat_pb.ts";
 import { AppError } from "../../shared/errors.ts";
+import { quoteInput } from "../../shared/quote.ts";
 import type { ServiceImplementation } from "../../shared/grpc/mod.ts";
 import type { HeartbeatStatusView } from "../peers/sessions.ts";
 import type { HubContext } from "./context.ts";
@@ -109,7 +110,9 @@ export function heartbeatService(hub: HubContext): ServiceImplementation<typeof 
       if (input.sessionId && view.sessionId !== input.sessionId) {
         throw new AppError(
           "not_found",
-          `${action} of peer "${input.peerId}": session "${input.sessionId}" is not its current session`,
+          `${action} of peer "${input.peerId}": session ${
+            quoteInput(input.sessionId)
+          } is not its current session`,
         );
       }
       return heartbeatStatusMessage(view);

@@ -47,14 +47,18 @@ const capabilities = z.object({
   isNatRestricted: z.boolean(),
 });
 
+const PORT_MESSAGE = "must be a port (1-65535)";
+
 const peerInfo = z.object({
   address: z.string().max(255, "must be at most 255 characters"),
-  port: z.number().int().min(0).max(65535, "must be a port (1-65535)"),
+  // 0 (unset) only without an address: see the refinement below.
+  port: z.number().int(PORT_MESSAGE).min(0, PORT_MESSAGE).max(65535, PORT_MESSAGE),
   nodeType: z.string().max(64, "must be at most 64 characters"),
-  supportedProtocols: z.array(z.string().max(64)).max(32, "must list at most 32 protocols"),
+  supportedProtocols: z.array(z.string().max(64, "must be at most 64 characters"))
+    .max(32, "must list at most 32 protocols"),
   capabilities: capabilities.optional(),
 }).refine((info) => info.port !== 0 || info.address === "", {
-  message: "must be a port (1-65535) when an address is given",
+  message: `${PORT_MESSAGE} when an address is given`,
   path: ["port"],
 });
 
@@ -66,11 +70,13 @@ export const connectRequest = z.object({
   connectionTime: count64,
 });
 
+const DISCONNECT_REASON = "must be a DisconnectReason";
+
 /** DisconnectRequest. */
 export const disconnectRequest = z.object({
   peerId: peerIdSchema,
   sessionId: requiredSessionId,
-  reason: z.number().int().min(0).max(5, "must be a DisconnectReason"),
+  reason: z.number().int().min(0, DISCONNECT_REASON).max(5, DISCONNECT_REASON),
   disconnectTime: count64,
 });
 

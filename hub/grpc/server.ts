@@ -1,7 +1,8 @@
 /**
  * The hub's gRPC server: the three contract services, the standard
  * `grpc.health.v1.Health` service and server reflection (v1 and v1alpha, so
- * `grpcurl` works without proto files). With a NETWORK_TOKEN, the contract
+ * `grpcurl` works without proto files; it lists the contract services and
+ * Health). With a NETWORK_TOKEN, the contract
  * services need `authorization: Bearer <token>`; health and reflection stay
  * open, as load balancers and tools expect.
  *
@@ -11,7 +12,11 @@ import { type DescFile, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { ReflectionService } from "@grpc/reflection";
 import type { Logger } from "@logtape/logtape";
-import { HealthImplementation, type ServingStatus } from "grpc-health-check";
+import {
+  HealthImplementation,
+  service as healthService,
+  type ServingStatus,
+} from "grpc-health-check";
 import {
   CentralNodeConnection,
   file_sorcha_peer_v1_central_node_connection,
@@ -74,10 +79,16 @@ function requireNetworkToken(token: string) {
   };
 }
 
-/** A reflection root in the shape @grpc/reflection reads from a proto-loader package definition. */
+/**
+ * A reflection root in the shape @grpc/reflection reads from a proto-loader
+ * package definition: the contract's files and grpc-health-check's own
+ * `grpc.health.v1` file (its service definition is proto-loader's, whose
+ * message types carry their files), so reflection lists Health too.
+ */
 function reflectionRoot(files: readonly DescFile[]) {
   const fileDescriptorProtos = files.map((file) => toBinary(FileDescriptorProtoSchema, file.proto));
-  return { contract: { fileDescriptorProtos } };
+  const health = healthService.Check?.requestType.fileDescriptorProtos ?? [];
+  return { contract: { fileDescriptorProtos }, health: { fileDescriptorProtos: health } };
 }
 
 /** Builds the hub's gRPC server over `hub` (not listening yet). */

@@ -21,6 +21,7 @@ import {
   pageOf,
 } from "../../shared/http/blueprint_pages.ts";
 import { changeErrors, json, notFoundError } from "../../shared/http/openapi.ts";
+import { quoteInput } from "../../shared/quote.ts";
 import type { SystemRegister } from "../system_register/service.ts";
 import { entryJson, iso, registerInfoJson } from "./convert.ts";
 import type { PeerSessions } from "../peers/sessions.ts";
@@ -40,7 +41,8 @@ const publish = createRoute({
   method: "post",
   path: "/api/system-register/blueprints",
   tags,
-  summary: "Publish a blueprint (a new version when its id exists); subscribers are notified",
+  summary:
+    "Publish a blueprint (a new version when its id exists); subscribers are notified. Publishing what is active already changes nothing",
   security: [{ bearer: [] }],
   request: {
     body: {
@@ -50,7 +52,15 @@ const publish = createRoute({
   },
   responses: {
     201: json(PublishBlueprintResponseSchema, "Stored, with its version and checksum."),
+    200: json(
+      PublishBlueprintResponseSchema,
+      "The same document, publisher and metadata are the blueprint's active entry already: that entry, unchanged (`created: false`); no version is made and no one is notified.",
+    ),
     ...changeErrors,
+    403: json(
+      z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
+      "The bearer token is not API_TOKEN, or the blueprint is the genesis (`register-creation-v1`), which only the hub publishes.",
+    ),
     412: json(
       z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
       "The register is corrupt; nothing is published until it is repaired.",
@@ -95,23 +105,29 @@ export function addSystemRegisterRoutes(app: HttpApp, register: SystemRegister):
     async (c) => {
       const body = c.req.valid("json");
       const document = encoder.encode(JSON.stringify(body.document));
-      const action = `Cannot publish blueprint "${body.blueprintId}"`;
+      const action = `Cannot publish blueprint ${quoteInput(body.blueprintId)}`;
       if (document.byteLength > 16 * 1024 * 1024) {
         throw new AppError("payload_too_large", `${action}: its document is larger than 16 MiB`);
       }
-      const { entry, kind } = await register.publish({
+      const outcome = await register.publish({
         blueprintId: body.blueprintId,
         document,
         publishedBy: body.publishedBy ?? "operator",
         metadata: body.metadata ?? {},
       });
-      return c.json({
+      const { entry } = outcome;
+      const answer = {
         blueprintId: entry.blueprintId,
         version: entry.version,
         checksum: entry.checksum,
         publishedAt: iso(entry.publishedAt),
         publishedBy: entry.publishedBy,
-        notification: kind === "updated"
+      };
+      if (!outcome.created) return c.json({ ...answer, created: false, notification: null }, 200);
+      return c.json({
+        ...answer,
+        created: true,
+        notification: outcome.kind === "updated"
           ? "BLUEPRINT_UPDATED" as const
           : "BLUEPRINT_PUBLISHED" as const,
       }, 201);
@@ -142,7 +158,10 @@ export function addSystemRegisterRoutes(app: HttpApp, register: SystemRegister):
       const { blueprintId } = c.req.valid("param");
       const entry = await register.store.latest(blueprintId);
       if (!entry) {
-        throw new AppError("not_found", `No blueprint "${blueprintId}" in the system register`);
+        throw new AppError(
+          "not_found",
+          `No blueprint ${quoteInput(blueprintId)} in the system register`,
+        );
       }
       return c.json(entryJson(entry), 200);
     },

@@ -21,6 +21,7 @@
  */
 import type { Clock } from "../../shared/clock.ts";
 import { AppError } from "../../shared/errors.ts";
+import { quoteInput } from "../../shared/quote.ts";
 import { describeMissed, healthFor, type HeartbeatHealth, missedAt } from "./health.ts";
 
 export type { HeartbeatHealth } from "./health.ts";
@@ -348,7 +349,9 @@ export class PeerSessions {
     if (state.session.sessionId !== input.sessionId) {
       throw new AppError(
         "not_found",
-        `Cannot disconnect peer "${input.peerId}": session "${input.sessionId}" is not its current session`,
+        `Cannot disconnect peer "${input.peerId}": session ${
+          quoteInput(input.sessionId)
+        } is not its current session`,
       );
     }
     const ended = this.#end(state, input.reason);
@@ -373,7 +376,9 @@ export class PeerSessions {
     if (state.session.sessionId !== sessionId) {
       throw new AppError(
         "not_found",
-        `Session "${sessionId}" is not the current session of peer "${peerId}": reconnect`,
+        `Session ${
+          quoteInput(sessionId)
+        } is not the current session of peer "${peerId}": reconnect`,
       );
     }
     const missed = this.#missed(state);
@@ -412,7 +417,7 @@ export class PeerSessions {
     }
     if (state.session.sessionId !== beat.sessionId) {
       return unknown(
-        `Session "${beat.sessionId}" is not the current session of peer "${beat.peerId}"`,
+        `Session ${quoteInput(beat.sessionId)} is not the current session of peer "${beat.peerId}"`,
       );
     }
     const missedBefore = this.#missed(state, now);

@@ -46,6 +46,7 @@ import {
 import { AppError } from "../../shared/errors.ts";
 import { connectMongoCollection, type MongoConnection } from "../../shared/mongo.ts";
 import { chainHash, documentChecksum, GENESIS_CHAIN_HASH } from "./integrity.ts";
+import { isSamePublication } from "./same_publication.ts";
 import type {
   BlueprintEntry,
   EntriesOptions,
@@ -202,9 +203,9 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
     return this.#run(async () => {
       const checksum = documentChecksum(input.document);
       for (let attempt = 1; attempt <= this.#attempts; attempt++) {
-        if (options.ifAbsent) {
+        if (options.ifAbsent || options.ifChanged) {
           const existing = await this.#current(input.blueprintId);
-          if (existing) {
+          if (existing && (options.ifAbsent || isSamePublication(toEntry(existing), input))) {
             return { entry: await this.#settled(existing), created: false, replaced: false };
           }
         }

@@ -15,7 +15,7 @@ import type { Scheduler } from "../../shared/schedule.ts";
 import { NotificationBroadcaster } from "../notifications/broadcaster.ts";
 import type { BlueprintEvent } from "../notifications/events.ts";
 import type { ActiveSetState } from "./active_digest.ts";
-import { ensureGenesis } from "./genesis.ts";
+import { ensureGenesis, GENESIS_BLUEPRINT_ID } from "./genesis.ts";
 import type { IntegrityReport } from "./integrity.ts";
 import type { BlueprintEntry, EntriesOptions, SystemRegisterStore } from "./types.ts";
 import { RegisterWatcher, scanRegister } from "./watcher.ts";
@@ -60,6 +60,15 @@ export interface Publication {
   /** Labels. */
   metadata: Record<string, string>;
 }
+
+/**
+ * What {@link SystemRegister.publish} did: stored a new entry and notified
+ * subscribers of it (`created: true`, with the notification's kind), or found
+ * the same publication active already and stored nothing (`created: false`).
+ */
+export type PublishOutcome =
+  | (BlueprintEvent & { created: true })
+  | { entry: BlueprintEntry; created: false };
 
 /** What a sync stream sends, fixed in one turn: see {@link SystemRegister.activeSnapshot}. */
 export interface ActiveSnapshot {
@@ -178,16 +187,30 @@ export class SystemRegister {
     if (error) throw error;
   }
 
-  /** Stores a new version of a blueprint and notifies subscribers before resolving. */
-  async publish(publication: Publication): Promise<BlueprintEvent> {
-    this.requireIntact(`Cannot publish blueprint "${publication.blueprintId}"`);
-    const { entry, replaced } = await this.store.publish({
+  /**
+   * Stores a new version of a blueprint and notifies subscribers before
+   * resolving. A publication identical to the blueprint's active entry
+   * (document, publisher, metadata) stores nothing and notifies no one: it
+   * resolves with that entry, `created: false`. The genesis blueprint is the
+   * hub's alone: publishing it is refused (permission_denied).
+   */
+  async publish(publication: Publication): Promise<PublishOutcome> {
+    const action = `Cannot publish blueprint "${publication.blueprintId}"`;
+    if (publication.blueprintId === GENESIS_BLUEPRINT_ID) {
+      throw new AppError(
+        "permission_denied",
+        `${action}: it is the system register's genesis, the network's root, seeded by the hub at creation; it cannot be published or replaced`,
+      );
+    }
+    this.requireIntact(action);
+    const { entry, created, replaced } = await this.store.publish({
       ...publication,
       publishedAt: this.#options.clock.now(),
       publicationTransactionId: crypto.randomUUID(),
-    });
+    }, { ifChanged: true });
+    if (!created) return { entry, created };
     await this.#watcher.check();
-    return { entry, kind: replaced ? "updated" : "published" };
+    return { entry, created, kind: replaced ? "updated" : "published" };
   }
 
   /** Entries in version order from the store, page by page. */

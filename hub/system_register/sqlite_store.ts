@@ -10,6 +10,7 @@ import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { AppError } from "../../shared/errors.ts";
 import { openSqliteDatabase } from "../../shared/sqlite.ts";
 import { chainHash, documentChecksum, GENESIS_CHAIN_HASH } from "./integrity.ts";
+import { isSamePublication } from "./same_publication.ts";
 import type {
   BlueprintEntry,
   EntriesOptions,
@@ -142,7 +143,10 @@ export class SqliteSystemRegisterStore implements SystemRegisterStore {
       this.#db.exec("BEGIN IMMEDIATE");
       try {
         const current = s.active!.get(input.blueprintId);
-        if (current && options.ifAbsent) {
+        if (
+          current &&
+          (options.ifAbsent || (options.ifChanged && isSamePublication(entryOf(current), input)))
+        ) {
           this.#db.exec("COMMIT");
           return { entry: entryOf(current), created: false, replaced: false };
         }

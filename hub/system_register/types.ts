@@ -51,11 +51,17 @@ export interface PublishInput {
 export interface PublishOptions {
   /** Publish only when no version of the blueprint exists yet (genesis). */
   ifAbsent?: boolean;
+  /**
+   * Publish only when the blueprint's active entry differs (document,
+   * publisher or metadata: see `same_publication.ts`); otherwise return
+   * that entry, `created: false`.
+   */
+  ifChanged?: boolean;
 }
 
 /** What a publication did. */
 export interface PublishResult {
-  /** The entry stored (or, with `ifAbsent`, the one already there). */
+  /** The entry stored (or, with `ifAbsent` or `ifChanged`, the one already there). */
   entry: BlueprintEntry;
   /** Whether a new entry was stored. */
   created: boolean;

@@ -34,7 +34,9 @@ import {
   type StoreBatch,
   type StoredAdvertisement,
 } from "../store/types.ts";
+import { createSystemScheduler, type Scheduler } from "../../shared/schedule.ts";
 import { StoreLink } from "./store_link.ts";
+import { DEFAULT_PART_TIMEOUT_MS, SyncParts } from "./sync_parts.ts";
 
 /** Options of {@link AdvertisementRegistry}. */
 export interface AdvertisementRegistryOptions {
@@ -50,6 +52,10 @@ export interface AdvertisementRegistryOptions {
   initialRetryDelayMs?: number;
   /** Longest delay between retries of an unreachable store, in ms (default 30 000). */
   maxRetryDelayMs?: number;
+  /** Wakes the expiry of unfinished full syncs sent in parts (default: the system scheduler). */
+  scheduler?: Scheduler;
+  /** How long the parts of an unfinished full sync are kept after its latest part, in ms (default 120 000). */
+  partTimeoutMs?: number;
 }
 
 /** What a single advertise call sets. */
@@ -166,9 +172,12 @@ interface AppliedBulk {
 /**
  * The lower-cased ids of a bulk request's items, in order; a repeated
  * register (ids compared case-insensitively) is an `invalid_argument` error,
- * raised before anything changes.
+ * raised before anything changes. `describe` names an item by its index.
  */
-function distinctRegisterIds(items: readonly AdvertisementItem[]): string[] {
+function distinctRegisterIds(
+  items: readonly AdvertisementItem[],
+  describe: (index: number) => string = (index) => `advertisements[${index}]`,
+): string[] {
   const ids: string[] = [];
   const seen = new Set<string>();
   for (let index = 0; index < items.length; index++) {
@@ -177,9 +186,9 @@ function distinctRegisterIds(items: readonly AdvertisementItem[]): string[] {
       const first = ids.indexOf(id);
       throw new AppError(
         "invalid_argument",
-        `Cannot bulk-advertise registers: advertisements[${index}].registerId repeats advertisements[${first}].registerId "${
-          items[index]!.registerId
-        }"`,
+        `Cannot bulk-advertise registers: ${describe(index)}.registerId repeats ${
+          describe(first)
+        }.registerId "${items[index]!.registerId}"`,
       );
     }
     seen.add(id);
@@ -196,6 +205,7 @@ export class AdvertisementRegistry {
   readonly #ttlMs: number;
   readonly #leaseMs: number;
   readonly #link: StoreLink;
+  readonly #parts: SyncParts;
   readonly #local = new Map<string, Entry>();
   readonly #remote = new Map<string, Map<string, Entry>>();
   /** Keys changed in memory before the store's contents were ever loaded: memory wins for them. */
@@ -208,7 +218,6 @@ export class AdvertisementRegistry {
   #starting: Promise<void> | undefined;
   #started = false;
   #lastFullSync: FullSyncRecord | undefined;
-  #fullSyncUnsaved = false;
   #snapshot: AvailableSnapshot | undefined;
   /** The last bulk request applied with a body digest, for {@link renewIdentical}. */
   #lastBulk: AppliedBulk | undefined;
@@ -229,6 +238,12 @@ export class AdvertisementRegistry {
       logger: this.#logger,
       ...(options.initialRetryDelayMs ? { initialRetryDelayMs: options.initialRetryDelayMs } : {}),
       ...(options.maxRetryDelayMs ? { maxRetryDelayMs: options.maxRetryDelayMs } : {}),
+    });
+    this.#parts = new SyncParts({
+      clock: this.#clock,
+      scheduler: options.scheduler ?? createSystemScheduler({ clock: this.#clock }),
+      timeoutMs: options.partTimeoutMs ?? DEFAULT_PART_TIMEOUT_MS,
+      logger: this.#logger,
     });
   }
 
@@ -279,12 +294,36 @@ export class AdvertisementRegistry {
     }
   }
 
-  /** Applies a bulk advertisement; with `fullSync` the list becomes the complete local set. */
+  /**
+   * Applies a bulk advertisement; with `fullSync` the list becomes the complete local set. A
+   * part of a full sync (`syncId`) is kept aside, changing nothing, until the last part, which
+   * applies the union of the parts as one full sync.
+   */
   async bulkAdvertise(
     request: BulkAdvertiseRequest,
     options: BulkOptions = {},
   ): Promise<BulkAdvertiseResponse> {
     await this.start();
+    if (request.syncId !== undefined) {
+      const whole = this.#parts.take({ ...request, syncId: request.syncId, part: request.part! });
+      if (!whole) {
+        const processed = request.advertisements.length;
+        const none = { added: 0, updated: 0, removed: 0, unchanged: 0 };
+        return { processed, ...none, persisted: this.#link.writable };
+      }
+      // Parts carry a new id each time: no body of theirs is ever sent again as it is.
+      return await this.#applyBulk(
+        { advertisements: whole.items, fullSync: true },
+        { describe: whole.describe },
+      );
+    }
+    return await this.#applyBulk(request, options);
+  }
+
+  async #applyBulk(
+    request: Pick<BulkAdvertiseRequest, "advertisements" | "fullSync">,
+    options: BulkOptions & { describe?: (index: number) => string },
+  ): Promise<BulkAdvertiseResponse> {
     const now = this.#clock.now();
     const expiresAt = now + this.#leaseMs;
     const stamp = new Date(now).toISOString();
@@ -294,7 +333,7 @@ export class AdvertisementRegistry {
     let unchanged = 0;
     let removed = 0;
     const items = request.advertisements;
-    const ids = distinctRegisterIds(items);
+    const ids = distinctRegisterIds(items, options.describe);
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
       const registerId = ids[index]!;
@@ -322,9 +361,10 @@ export class AdvertisementRegistry {
       fullSync: request.fullSync,
       entries: ids.map((registerId) => ({ registerId, entry: this.#local.get(registerId)! })),
     };
-    const persisted = await this.#persist(batch);
     const counts = { processed: items.length, added, updated, removed };
-    if (request.fullSync) await this.#recordFullSync(stamp, counts, persisted);
+    const persisted = request.fullSync
+      ? await this.#persistFullSync(batch, { at: stamp, counts })
+      : await this.#persist(batch);
     return { ...counts, unchanged, persisted };
   }
 
@@ -349,11 +389,13 @@ export class AdvertisementRegistry {
       entry.expiresAt = expiresAt;
       return { advertisement: entry.advertisement, expiresAt, valueChanged: false };
     });
-    const persisted = await this.#persist({ put, remove: [] });
     const counts = { processed: put.length, added: 0, updated: 0, removed: 0 };
-    if (last.fullSync) {
-      await this.#recordFullSync(new Date(now).toISOString(), counts, persisted);
-    }
+    const persisted = last.fullSync
+      ? await this.#persistFullSync({ put, remove: [] }, {
+        at: new Date(now).toISOString(),
+        counts,
+      })
+      : await this.#persist({ put, remove: [] });
     return { ...counts, unchanged: put.length, persisted };
   }
 
@@ -562,6 +604,7 @@ export class AdvertisementRegistry {
       ttlSeconds: this.#ttlMs / 1000,
       leaseSeconds: this.#leaseMs / 1000,
       store: this.#storeState(),
+      pendingSyncs: this.#parts.pending(),
     };
   }
 
@@ -583,6 +626,7 @@ export class AdvertisementRegistry {
 
   /** Stops store retries. The store itself is closed by its owner. */
   async close(): Promise<void> {
+    this.#parts.close();
     await this.#starting;
     await Promise.all(this.#background);
     await this.#link.close();
@@ -668,7 +712,9 @@ export class AdvertisementRegistry {
 
   /** Writes a batch through to the store; while it is degraded, memory alone takes the change. */
   async #persist(batch: StoreBatch, options: { background?: boolean } = {}): Promise<boolean> {
-    if (batch.put.length === 0 && batch.remove.length === 0) return this.#link.writable;
+    if (batch.put.length === 0 && batch.remove.length === 0 && !batch.fullSync) {
+      return this.#link.writable;
+    }
     this.#invalidate();
     this.#link.changed();
     if (!this.#loaded) {
@@ -690,7 +736,8 @@ export class AdvertisementRegistry {
     }
     if (
       options.background ||
-      (batch.remove.length === 0 && batch.put.every((item) => !item.valueChanged))
+      (batch.remove.length === 0 && !batch.fullSync &&
+        batch.put.every((item) => !item.valueChanged))
     ) {
       // Lease renewals, and other peers' sets (gossip brings them again): sent
       // now, in order with later writes, but not awaited. A failure marks the
@@ -702,26 +749,28 @@ export class AdvertisementRegistry {
     return await writing;
   }
 
-  async #recordFullSync(
-    at: string,
-    counts: FullSyncRecord["counts"],
-    persisted: boolean,
-  ): Promise<void> {
-    const record: FullSyncRecord = {
-      at,
-      counts,
-      outcome: persisted ? "persisted" : "memory-only",
-      ...(!persisted && this.#link.lastError ? { storeError: this.#link.lastError } : {}),
-    };
+  /**
+   * Writes a full sync's changes and its record as one (the store applies them atomically),
+   * and keeps the record: `persisted` when the store took them, `memory-only` (saved by the
+   * recovery) when it did not.
+   */
+  async #persistFullSync(
+    batch: StoreBatch,
+    sync: Pick<FullSyncRecord, "at" | "counts">,
+  ): Promise<boolean> {
+    const record: FullSyncRecord = { ...sync, outcome: "persisted" };
     this.#lastFullSync = record;
-    this.#fullSyncUnsaved = true;
-    if (!this.#link.writable) return;
-    try {
-      await this.#store.saveFullSync(record);
-      this.#fullSyncUnsaved = false;
-    } catch (error) {
-      this.#link.failed(error, "saving the full sync record");
+    const persisted = await this.#persist({ ...batch, fullSync: record });
+    // Not taken (the store is degraded): kept as memory-only, which the recovery saves.
+    if (!persisted && this.#lastFullSync === record) {
+      this.#lastFullSync = {
+        ...sync,
+        outcome: "memory-only",
+        ...(this.#link.lastError ? { storeError: this.#link.lastError } : {}),
+      };
+      this.#link.changed();
     }
+    return persisted;
   }
 
   /** Brings the store up to date with memory (and memory with the store, if it was never loaded). */
@@ -769,11 +818,10 @@ export class AdvertisementRegistry {
       });
     }
     const remove = [...storedByKey.values()].map((entry) => entry.advertisement);
-    await this.#store.write({ put, remove });
-    if (this.#fullSyncUnsaved && this.#lastFullSync) {
-      await this.#store.saveFullSync(this.#lastFullSync);
-      this.#fullSyncUnsaved = false;
-    }
+    // The last full sync's record goes with the entries, as one: a store that lost it (a Redis
+    // restarted without its data) gets it back, and a crash meanwhile leaves one whole state.
+    const record = this.#lastFullSync;
+    await this.#store.write({ put, remove, ...(record ? { fullSync: record } : {}) });
   }
 
   #invalidate(): void {

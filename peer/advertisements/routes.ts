@@ -6,6 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
 import { changeErrors, json } from "../../shared/http/openapi.ts";
+import { quoteInput } from "../../shared/quote.ts";
 import {
   AdvertiseRegisterRequestSchema,
   AdvertiseRegisterResponseSchema,
@@ -137,7 +138,7 @@ export function addAdvertisementRoutes(app: HttpApp, registry: AdvertisementRegi
         },
       }, 200);
     },
-    rejectInvalid((c) => `Cannot advertise register "${c.req.param("registerId")}"`),
+    rejectInvalid((c) => `Cannot advertise register ${quoteInput(c.req.param("registerId"))}`),
   );
 
   app.openapi(
@@ -145,7 +146,7 @@ export function addAdvertisementRoutes(app: HttpApp, registry: AdvertisementRegi
     async (c) => {
       return c.json(await registry.withdraw(c.req.valid("param").registerId), 200);
     },
-    rejectInvalid((c) => `Cannot withdraw register "${c.req.param("registerId")}"`),
+    rejectInvalid((c) => `Cannot withdraw register ${quoteInput(c.req.param("registerId"))}`),
   );
 
   app.openapi(syncState, async (c) => {

@@ -4,7 +4,8 @@
  * date once it answers again.
  *
  * While degraded, no request waits on the store: changes live in memory only.
- * Recovery runs when the store reports it is reachable again and, as a
+ * Recovery runs each time the store reports it is reachable again (even when
+ * nothing failed meanwhile: it may have come back without its data) and, as a
  * fallback, on a retry timer with exponential backoff and jitter (cockatiel).
  * It repeats until a pass completes with no change made meanwhile, so nothing
  * changed during recovery is left unwritten.
@@ -55,8 +56,10 @@ export class StoreLink {
       initialDelay: options.initialRetryDelayMs ?? 500,
       maxDelay: options.maxRetryDelayMs ?? 30_000,
     });
+    // Also when no write failed meanwhile: a Redis that comes back may have lost its data
+    // (restarted without saving it), and the recovery writes memory's state back.
     store.onReconnect(() => {
-      if (this.#state === "degraded") void this.recover();
+      if (this.#state !== "starting") void this.recover();
     });
   }
 

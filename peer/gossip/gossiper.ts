@@ -36,17 +36,11 @@ import {
 } from "./membership.ts";
 import { RecordBook } from "./records.ts";
 import { advertisementsDigest, type PeerSigner, SignatureVerifier } from "./signing.ts";
+import type { GossipTransport } from "./transport.ts";
+import { type ProofPolicy, UrlProofs } from "./url_proofs.ts";
 
 /** Default number of peers contacted per round. */
 export const DEFAULT_FANOUT = 3;
-
-/** How gossip messages reach other peers (HTTP through the typed client, or in memory in tests). */
-export interface GossipTransport {
-  /** `POST /api/gossip/exchange` on the peer at `url`. */
-  exchange(url: string, request: ExchangeRequest, signal: AbortSignal): Promise<ExchangeResponse>;
-  /** `POST /api/gossip/push` on the peer at `url`. */
-  push(url: string, request: PushRequest, signal: AbortSignal): Promise<PushResponse>;
-}
 
 /** Options of {@link Gossiper}. */
 export interface GossiperOptions {
@@ -78,6 +72,8 @@ export interface GossiperOptions {
   membershipPath?: string | undefined;
   /** Random numbers in [0, 1) for the first round's delay (default `Math.random`). */
   random?: () => number;
+  /** How URLs learned from gossip prove themselves (defaults in `url_proofs.ts`). */
+  proofs?: ProofPolicy;
   /** Logger (default `sorcha.peer.gossip`). */
   logger?: Logger;
 }
@@ -99,6 +95,8 @@ export class Gossiper {
   readonly #options: GossiperOptions;
   readonly #logger: Logger;
   readonly #records: RecordBook;
+  /** The proofs of the URLs this node gossips with, and its answers to challenges. */
+  readonly proofs: UrlProofs;
   readonly #fanout: number;
   readonly #refreshMs: number;
   /** The age at which the current own header is re-issued. */
@@ -132,6 +130,7 @@ export class Gossiper {
         this.#selfSeenAt = Math.max(this.#selfSeenAt, issuedAt);
       },
     });
+    this.proofs = new UrlProofs({ ...options, ...options.proofs, logger: this.#logger });
   }
 
   /** This node's id. */
@@ -158,11 +157,10 @@ export class Gossiper {
     const signal = this.#stop.signal;
     const { scheduler, intervalMs } = this.#options;
     const random = this.#options.random ?? Math.random;
-    const first = (async () => {
+    this.#running = (async () => {
       await scheduler.sleep(random() * jitterBound(intervalMs), signal);
       if (!signal.aborted) await this.#guardedRound();
     })();
-    this.#running = first;
     scheduler.every("gossip", intervalMs, () => this.#guardedRound(), { signal });
   }
 
@@ -390,6 +388,7 @@ export class Gossiper {
     const signal = this.#stop.signal;
     const action = `Cannot gossip with ${member.peerId ?? "seed"} at ${member.url}`;
     try {
+      await this.proofs.prove(member, signal);
       messages++;
       const answer = await this.#options.transport.exchange(member.url, {
         protocol: GOSSIP_PROTOCOL,
@@ -435,6 +434,7 @@ export class Gossiper {
       return { ok: true, messages };
     } catch (error) {
       if (this.#stop.signal.aborted) return { ok: false, messages };
+      this.proofs.forget(member);
       const message = toAppError(error).message;
       const wasOk = member.failures === 0 && member.lastContactAt !== undefined;
       this.#options.membership.failed(member, message);

@@ -75,7 +75,8 @@ export const DEFAULT_MAX_PEERS = 1000;
 /** Default number of failed contacts in a row after which a peer is dropped. */
 export const DEFAULT_MAX_FAILURES = 5;
 
-function normalizeUrl(url: string): string {
+/** A base URL without trailing slashes, as the list keeps it. */
+export function normalizeUrl(url: string): string {
   return url.replace(/\/+$/, "");
 }
 
@@ -88,6 +89,8 @@ export class Membership {
   readonly #random: () => number;
   readonly #clock: Clock;
   readonly #members: Member[] = [];
+  /** The configured seeds' URLs. */
+  readonly #seedUrls = new Set<string>();
   #dirty = false;
 
   /** Creates the list from the seeds. */
@@ -101,6 +104,7 @@ export class Membership {
     for (const seed of options.seeds) {
       const url = normalizeUrl(seed);
       if (url === this.#selfUrl || this.#byUrl(url)) continue;
+      this.#seedUrls.add(url);
       this.#members.push({
         peerId: undefined,
         url,
@@ -125,6 +129,15 @@ export class Membership {
    */
   get dirty(): boolean {
     return this.#dirty;
+  }
+
+  /**
+   * Whether `url` is one of the seeds from the configuration (`GOSSIP_SEEDS`):
+   * the operator chose it, so it is trusted as configured. A seed that
+   * announces another URL in its record is not trusted there without proof.
+   */
+  configured(url: string): boolean {
+    return this.#seedUrls.has(normalizeUrl(url));
   }
 
   /** The peer with this id. */

@@ -1,7 +1,8 @@
 /**
  * The gossip endpoints (`POST /api/gossip/exchange`, `POST /api/gossip/push`,
- * guarded by `NETWORK_TOKEN`) and the membership view (`GET /api/peers`,
- * `DELETE /api/peers/{peerId}`, guarded by `API_TOKEN`).
+ * guarded by `NETWORK_TOKEN`; `GET /api/gossip/challenge`, open: it proves
+ * a peer's URL before the token goes there) and the membership view
+ * (`GET /api/peers`, `DELETE /api/peers/{peerId}`, guarded by `API_TOKEN`).
  *
  * @module
  */
@@ -9,8 +10,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
 import { requireTokenForChanges } from "../../shared/http/auth.ts";
 import { changeErrors, json } from "../../shared/http/openapi.ts";
+import { quoteInput } from "../../shared/quote.ts";
 import { ErrorResponseSchema } from "../../shared/contracts/advertisements.ts";
 import {
+  ChallengeRequestSchema,
+  ChallengeResponseSchema,
   ExchangeRequestSchema,
   ExchangeResponseSchema,
   ForgetPeerResponseSchema,
@@ -59,6 +63,22 @@ const push = createRoute({
     body: { required: true, content: { "application/json": { schema: PushRequestSchema } } },
   },
   responses: { 200: json(PushResponseSchema, "What was taken."), ...gossipErrors },
+});
+
+const challenge = createRoute({
+  method: "get",
+  path: "/api/gossip/challenge",
+  tags: ["Gossip"],
+  summary: "Prove this peer answers at its URL: its id, URL and key, signed with the nonce",
+  description:
+    "Needs no token (the token is what a challenger must not send to an unproven URL). Answered by this peer alone, never forwarded; at most a few a second.",
+  security: [],
+  request: { query: ChallengeRequestSchema },
+  responses: {
+    200: json(ChallengeResponseSchema, "This peer's identity and the nonce, signed."),
+    400: json(ErrorResponseSchema, "No nonce, or not 32 bytes in unpadded base64url."),
+    429: json(ErrorResponseSchema, "Too many challenges a second; retry later."),
+  },
 });
 
 const peers = createRoute({
@@ -111,6 +131,17 @@ export function addGossipRoutes(
     rejectInvalid("Cannot take gossip records"),
   );
 
+  // A GET: the NETWORK_TOKEN guard above (on POST, PUT, PATCH, DELETE) leaves it open.
+  app.openapi(
+    challenge,
+    async (c) => {
+      const answer = await gossiper.proofs.answer(c.req.valid("query"));
+      c.header("cache-control", "no-store");
+      return c.json(answer, 200);
+    },
+    rejectInvalid("Cannot answer the challenge"),
+  );
+
   app.openapi(peers, (c) => c.json(gossiper.peers(), 200));
 
   app.openapi(
@@ -119,6 +150,6 @@ export function addGossipRoutes(
       const { peerId } = c.req.valid("param");
       return c.json({ peerId, ...(await gossiper.forget(peerId)) }, 200);
     },
-    rejectInvalid((c) => `Cannot forget peer "${c.req.param("peerId")}"`),
+    rejectInvalid((c) => `Cannot forget peer ${quoteInput(c.req.param("peerId"))}`),
   );
 }

@@ -104,6 +104,16 @@ export class PeerSigner {
     );
     return { ...header, signature: toBase64Url(new Uint8Array(signature)) };
   }
+
+  /**
+   * Signs any text and returns the signature (unpadded base64url). The text
+   * must start with a context line of its own (such as the challenge's), so
+   * that no signature made here can pass for a record header's.
+   */
+  async signText(text: string): Promise<string> {
+    const signature = await crypto.subtle.sign("Ed25519", this.#privateKey, encoder.encode(text));
+    return toBase64Url(new Uint8Array(signature));
+  }
 }
 
 async function generateKeyPair(): Promise<CryptoKeyPair> {
@@ -203,6 +213,21 @@ export class SignatureVerifier {
       this.#verified.add(remembered);
     }
     return ok;
+  }
+
+  /** Whether `signature` is `publicKey`'s signature of `text` (not remembered: used for one-time texts). */
+  async verifyText(publicKey: string, text: string, signature: string): Promise<boolean> {
+    try {
+      const key = await this.#key(publicKey);
+      return await crypto.subtle.verify(
+        "Ed25519",
+        key,
+        fromBase64Url(signature),
+        encoder.encode(text),
+      );
+    } catch {
+      return false;
+    }
   }
 
   #key(publicKey: string): Promise<CryptoKey> {

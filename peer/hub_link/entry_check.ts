@@ -13,6 +13,7 @@ import {
   SYSTEM_REGISTER_ID,
 } from "../../shared/contracts/system_register.ts";
 import { AppError } from "../../shared/errors.ts";
+import { quoteInput } from "../../shared/quote.ts";
 import type { ReplicaEntry } from "../replica/types.ts";
 
 /** An entry as received, checked: the replica's form, and whether the hub still holds it active. */
@@ -45,7 +46,7 @@ export class RejectedEntryError extends AppError {
     super(
       "internal",
       `Rejected the entry at version ${entry.version} (blueprint ${
-        JSON.stringify(entry.blueprintId.slice(0, 255))
+        quoteInput(entry.blueprintId)
       }) from hub ${hub}: ${problem}; it was not applied and the sync will be retried`,
     );
     this.version = entry.version;
@@ -64,7 +65,7 @@ function problemOf(
   }
   if (!BLUEPRINT_ID_PATTERN.test(message.blueprintId)) return "its blueprint id is not valid";
   if (message.registerId !== SYSTEM_REGISTER_ID) {
-    return `its register id is ${JSON.stringify(message.registerId)}, not the system register's`;
+    return `its register id is ${quoteInput(message.registerId)}, not the system register's`;
   }
   if (!isChecksum(message.checksum)) return "its checksum is not sha256:<64 hex digits>";
   if (message.documentWithheld) {

@@ -17,6 +17,7 @@ import {
   pageOf,
 } from "../../shared/http/blueprint_pages.ts";
 import { changeErrors, json, notFoundError } from "../../shared/http/openapi.ts";
+import { quoteInput } from "../../shared/quote.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { ReplicaStore } from "../replica/types.ts";
 import {
@@ -265,7 +266,7 @@ export function addHubLinkRoutes(app: HttpApp, options: HubLinkRoutesOptions): v
       if (!entry) {
         throw new AppError(
           "not_found",
-          `No blueprint "${blueprintId}" in this peer's replica of the system register`,
+          `No blueprint ${quoteInput(blueprintId)} in this peer's replica of the system register`,
         );
       }
       return c.json(replicaEntryJson(entry), 200);

@@ -7,6 +7,7 @@
  * @module
  */
 import { AppError } from "../../shared/errors.ts";
+import { quoteInput } from "../../shared/quote.ts";
 import type { ReplicaCheckpoint, ReplicaEntry, SyncKind } from "./types.ts";
 
 /** An entry without its document: what is stored beside the document's bytes. */
@@ -23,7 +24,7 @@ export const MAX_BLUEPRINT_ID_LENGTH = 255;
 export function checkEntry(entry: ReplicaEntry): void {
   const { blueprintId, version, documentSize, document } = entry;
   const fail = (why: string): never => {
-    throw new AppError("invalid_argument", `replica entry ${JSON.stringify(blueprintId)}: ${why}`);
+    throw new AppError("invalid_argument", `replica entry ${quoteInput(blueprintId)}: ${why}`);
   };
   if (
     typeof blueprintId !== "string" || blueprintId.length === 0 ||

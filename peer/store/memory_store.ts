@@ -65,6 +65,12 @@ export class MemoryAdvertisementStore implements AdvertisementStore {
     this.#entries.delete(key);
   }
 
+  /** Drops every entry and the full-sync record, as a Redis restarted without its data. */
+  clear(): void {
+    this.#entries.clear();
+    this.#fullSync = undefined;
+  }
+
   /** Runs `fn` now, like a real store sending a command at once; failures come as rejections. */
   #run<T>(fn: () => T): Promise<T> {
     if (!this.#reachable) {
@@ -128,6 +134,7 @@ export class MemoryAdvertisementStore implements AdvertisementStore {
       });
     }
     for (const key of batch.remove) this.#entries.delete(advertisementKey(key));
+    if (batch.fullSync) this.#fullSync = structuredClone(batch.fullSync);
     return { restored };
   }
 

@@ -20,10 +20,10 @@ export interface RefreshPlan {
   expiresAt: number;
 }
 
-/** One key to write. */
+/** One key to write (its value is encoded when sent, not held encoded for the whole batch). */
 export interface SetPlan {
   key: string;
-  value: string;
+  advertisement: Advertisement;
   expiresAt: number;
 }
 
@@ -42,7 +42,7 @@ export interface BatchPlan {
  */
 export function planBatch(batch: StoreBatch, now: number): BatchPlan {
   type Op =
-    | { kind: "set"; value: string; expiresAt: number }
+    | { kind: "set"; advertisement: Advertisement; expiresAt: number }
     | { kind: "refresh"; advertisement: Advertisement; expiresAt: number }
     | { kind: "delete" };
   const ops = new Map<string, Op>();
@@ -53,11 +53,7 @@ export function planBatch(batch: StoreBatch, now: number): BatchPlan {
     if (item.expiresAt <= now) {
       ops.set(key, { kind: "delete" });
     } else if (item.valueChanged) {
-      ops.set(key, {
-        kind: "set",
-        value: encodeAdvertisement(item.advertisement),
-        expiresAt: item.expiresAt,
-      });
+      ops.set(key, { kind: "set", advertisement: item.advertisement, expiresAt: item.expiresAt });
     } else if (previous === undefined) {
       ops.set(key, {
         kind: "refresh",
@@ -67,11 +63,7 @@ export function planBatch(batch: StoreBatch, now: number): BatchPlan {
     } else if (previous.kind === "delete") {
       // Deleted earlier in this batch: written again, as a restore.
       restored++;
-      ops.set(key, {
-        kind: "set",
-        value: encodeAdvertisement(item.advertisement),
-        expiresAt: item.expiresAt,
-      });
+      ops.set(key, { kind: "set", advertisement: item.advertisement, expiresAt: item.expiresAt });
     } else {
       ops.set(key, { ...previous, expiresAt: item.expiresAt });
     }
@@ -80,8 +72,9 @@ export function planBatch(batch: StoreBatch, now: number): BatchPlan {
   const plan: BatchPlan = { sets: [], refreshes: [], deletes: [], restored };
   for (const [key, op] of ops) {
     if (op.kind === "delete") plan.deletes.push(key);
-    else if (op.kind === "set") plan.sets.push({ key, value: op.value, expiresAt: op.expiresAt });
-    else plan.refreshes.push({ key, advertisement: op.advertisement, expiresAt: op.expiresAt });
+    else if (op.kind === "set") {
+      plan.sets.push({ key, advertisement: op.advertisement, expiresAt: op.expiresAt });
+    } else plan.refreshes.push({ key, advertisement: op.advertisement, expiresAt: op.expiresAt });
   }
   return plan;
 }
@@ -91,9 +84,16 @@ export function ttlOf(expiresAt: number, now: number): number {
   return Math.max(1, Math.ceil(expiresAt - now));
 }
 
-export function putArgs(entries: SetPlan[], mode: "" | "NX", now: number): (string | number)[] {
+/** The arguments of the put script for `entries`: the mode, then each value and its TTL. */
+export function putArgs(
+  entries: readonly SetPlan[],
+  mode: "" | "NX",
+  now: number,
+): (string | number)[] {
   const args: (string | number)[] = [mode];
-  for (const entry of entries) args.push(entry.value, ttlOf(entry.expiresAt, now));
+  for (const entry of entries) {
+    args.push(encodeAdvertisement(entry.advertisement), ttlOf(entry.expiresAt, now));
+  }
   return args;
 }
 
@@ -108,7 +108,8 @@ export function groupByExpiry(refreshes: RefreshPlan[]): RefreshPlan[][] {
   return [...groups.values()];
 }
 
-export function chunks<T>(items: T[], size: number): T[][] {
+/** `items` in slices of `size`. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;

@@ -243,6 +243,20 @@ export function queueScript(
   method.apply(target, [call.keys.length, ...call.keys, ...call.args]);
 }
 
+/**
+ * Calls a script defined with `defineCommand` on the client itself, as {@link queueScript} does
+ * on a pipeline; resolves with its reply.
+ */
+export function runScript(
+  client: Redis,
+  name: string,
+  call: { keys: string[]; args: (string | number)[] },
+): Promise<unknown> {
+  const method: unknown = Reflect.get(client, name);
+  if (typeof method !== "function") throw new Error(`the Redis script ${name} is not defined`);
+  return method.apply(client, [call.keys.length, ...call.keys, ...call.args]) as Promise<unknown>;
+}
+
 /** The URL without its credentials, for messages. */
 function describeUrl(url: string): string {
   try {

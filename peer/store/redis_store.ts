@@ -9,10 +9,16 @@
  * listeners each time it is back (the connection rules are in
  * `redis_connection.ts`, shared with the replica store).
  *
- * Writes take one round trip: value writes, expiry-only refreshes and
- * deletions are Lua script calls (and DELs) sent in one pipeline. Refreshes
- * only `PEXPIRE`; a second round trip writes the values of the refreshed keys
- * that turned out to be missing.
+ * Reads and writes run one at a time, in order. A write's value writes,
+ * expiry-only refreshes and deletions are Lua script calls (and DELs) of a
+ * few thousand keys each, sent without waiting for each answer but with a
+ * bound on those unanswered (`redis_sender.ts`): a small write is one round
+ * trip, a million keys never sit encoded at once nor block Redis for long.
+ * Refreshes only `PEXPIRE`; a second round trip writes the values of the
+ * refreshed keys that turned out to be missing. A full sync's value writes
+ * and deletions go through a journal committed with its record
+ * (`redis_journal.ts`): they land all together or not at all, even across a
+ * crash.
  *
  * @module
  */
@@ -26,13 +32,26 @@ import {
   planBatch,
   putArgs,
   type RefreshPlan,
+  type SetPlan,
   ttlOf,
 } from "./redis_batch_plan.ts";
-import { openRedisConnection, queueScript, type RedisConnection } from "./redis_connection.ts";
+import {
+  openRedisConnection,
+  queueScript,
+  type RedisConnection,
+  runScript,
+} from "./redis_connection.ts";
+import { settleJournal, writeThroughJournal } from "./redis_journal.ts";
+import {
+  defineStoreCommands,
+  PTTL_COMMAND,
+  PUT_COMMAND,
+  REFRESH_COMMAND,
+} from "./redis_scripts.ts";
+import { BoundedSender } from "./redis_sender.ts";
 import {
   type AdvertisementStore,
   decodeAdvertisement,
-  encodeAdvertisement,
   FULL_SYNC_KEY,
   type FullSyncRecord,
   parseAdvertisementKey,
@@ -59,50 +78,6 @@ export interface RedisStoreOptions {
   /** Longest wait between reconnection attempts (default `DEFAULT_MAX_RECONNECT_DELAY_MS`, 2000). */
   maxReconnectDelayMs?: number;
 }
-
-// KEYS: advertisement keys. ARGV[1]: "NX" to write only keys that do not exist, "" otherwise;
-// ARGV[2i], ARGV[2i+1]: the value and the TTL (ms) of KEYS[i]. Returns the number of keys written.
-const PUT_SCRIPT = `
-local nx = ARGV[1] == 'NX'
-local written = 0
-for i, key in ipairs(KEYS) do
-  local ok
-  if nx then
-    ok = redis.call('SET', key, ARGV[2 * i], 'PX', ARGV[2 * i + 1], 'NX')
-  else
-    ok = redis.call('SET', key, ARGV[2 * i], 'PX', ARGV[2 * i + 1])
-  end
-  if ok then written = written + 1 end
-end
-return written
-`;
-
-// ARGV[1]: advertisement keys joined by newlines (keys never hold one); ARGV[2]: their new TTL
-// (ms). Only moves expiries, never writes a value. Returns the 1-based positions of the keys that
-// do not exist. The keys travel as one argument rather than as KEYS: encoding ten thousand
-// arguments costs the client more than the whole refresh costs Redis (standalone Redis only,
-// like the other multi-key scripts here).
-const REFRESH_SCRIPT = `
-local missing = {}
-local ttl = ARGV[2]
-local i = 0
-for key in string.gmatch(ARGV[1], '[^\\n]+') do
-  i = i + 1
-  if redis.call('PEXPIRE', key, ttl) == 0 then missing[#missing + 1] = i end
-end
-return missing
-`;
-
-// KEYS: keys. Returns the PTTL of each (values come with a plain MGET: cheaper than from Lua).
-const PTTL_SCRIPT = `
-local out = {}
-for i, key in ipairs(KEYS) do out[i] = redis.call('PTTL', key) end
-return out
-`;
-
-const PUT_COMMAND = "peerAdvertPut";
-const REFRESH_COMMAND = "peerAdvertRefresh";
-const PTTL_COMMAND = "peerAdvertPttl";
 
 /**
  * Opens the Redis store at `url` (`redis://[user:password@]host:port[/db]`). Returns at once,
@@ -135,6 +110,10 @@ export class RedisAdvertisementStore implements AdvertisementStore {
   readonly #connection: RedisConnection;
   readonly #client: Redis;
   readonly #logger: Logger;
+  /** The tail of the queue of reads and writes: one at a time, in order. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** Whether what a crash may have left of a full sync was settled since the connection. */
+  #journalSettled = false;
 
   /** Creates the store and starts connecting in the background; prefer {@link openRedisStore}. */
   constructor(url: string, options: RedisStoreOptions = {}) {
@@ -145,9 +124,9 @@ export class RedisAdvertisementStore implements AdvertisementStore {
       connectionName: "peer-advertisements",
     });
     this.#client = this.#connection.client;
-    this.#client.defineCommand(PUT_COMMAND, { lua: PUT_SCRIPT });
-    this.#client.defineCommand(REFRESH_COMMAND, { lua: REFRESH_SCRIPT });
-    this.#client.defineCommand(PTTL_COMMAND, { lua: PTTL_SCRIPT });
+    defineStoreCommands(this.#client);
+    // A Redis that comes back may hold what a crash (of this peer) left of a full sync.
+    this.#connection.onReconnect(() => this.#journalSettled = false);
   }
 
   /** Whether the connection to Redis is ready for commands. */
@@ -160,8 +139,13 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     return this.#connection.ready(timeoutMs);
   }
 
-  async loadAll(): Promise<StoredAdvertisement[]> {
+  loadAll(): Promise<StoredAdvertisement[]> {
+    return this.#serially(() => this.#loadAll());
+  }
+
+  async #loadAll(): Promise<StoredAdvertisement[]> {
     await this.#connection.ensureReady("load advertisements");
+    await this.#settleJournal();
     const pages: Promise<FetchedPage>[] = [];
     // SCAN may return a key more than once.
     const seen = new Set<string>();
@@ -194,38 +178,56 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     }
   }
 
-  async write(batch: StoreBatch): Promise<WriteOutcome> {
+  write(batch: StoreBatch): Promise<WriteOutcome> {
+    return this.#serially(() => this.#write(batch));
+  }
+
+  async #write(batch: StoreBatch): Promise<WriteOutcome> {
     await this.#connection.ensureReady("write advertisements");
-    const plan = planBatch(batch, Date.now());
-    if (plan.sets.length + plan.refreshes.length + plan.deletes.length === 0) {
-      return { restored: plan.restored };
-    }
-    const pipeline = this.#client.pipeline();
-    // Refreshes sharing a lease end (all of one bulk request) go together; each chunk has one TTL.
+    await this.#settleJournal();
+    const now = Date.now();
+    const plan = planBatch(batch, now);
+    const record = batch.fullSync;
+    const sender = new BoundedSender(this.#connection, "writing advertisements failed");
+    // Lease renewals only move the expiries of values that stay: they go first, outside any
+    // journal (a crash between them and the changes leaves the same values either way). Those
+    // sharing a lease end (all of one bulk request) go together; each chunk has one TTL.
     const refreshChunks = groupByExpiry(plan.refreshes).flatMap((group) =>
       chunks(group, SCRIPT_CHUNK_SIZE)
     );
-    const now = Date.now();
-    for (const chunk of chunks(plan.sets, SCRIPT_CHUNK_SIZE)) {
-      queueScript(pipeline, PUT_COMMAND, {
-        keys: chunk.map((s) => s.key),
-        args: putArgs(chunk, "", now),
-      });
-    }
+    const refreshed: Promise<unknown>[] = [];
     for (const chunk of refreshChunks) {
-      queueScript(pipeline, REFRESH_COMMAND, {
-        keys: [],
-        args: [chunk.map((r) => r.key).join("\n"), ttlOf(chunk[0]!.expiresAt, now)],
-      });
+      const keys = chunk.map((r) => r.key).join("\n");
+      const args = [keys, ttlOf(chunk[0]!.expiresAt, now)];
+      const sent = await sender.send(
+        keys.length,
+        () => runScript(this.#client, REFRESH_COMMAND, { keys: [], args }),
+      );
+      refreshed.push(sent.reply);
     }
-    for (const chunk of chunks(plan.deletes, SCRIPT_CHUNK_SIZE)) pipeline.del(...chunk);
-    const replies = await this.#connection.exec(pipeline, "writing advertisements failed");
-
-    // Replies of the refresh scripts follow those of the put scripts.
-    const firstRefresh = Math.ceil(plan.sets.length / SCRIPT_CHUNK_SIZE);
+    if (record && plan.sets.length + plan.deletes.length > 0) {
+      // A full sync's changes and record: all or nothing (redis_journal.ts).
+      await writeThroughJournal(this.#connection, {
+        sets: plan.sets,
+        deletes: plan.deletes,
+        record,
+      });
+    } else {
+      for (const chunk of chunks(plan.sets, SCRIPT_CHUNK_SIZE)) {
+        await this.#sendPuts(sender, { chunk, mode: "" });
+      }
+      for (const chunk of chunks(plan.deletes, SCRIPT_CHUNK_SIZE)) {
+        await sender.send(chunk.length * 64, () => this.#client.del(...chunk));
+      }
+      if (record) {
+        await sender.send(0, () => this.#client.set(FULL_SYNC_KEY, JSON.stringify(record)));
+      }
+    }
+    await sender.drain();
     const missing: RefreshPlan[] = [];
+    const replies = await Promise.all(refreshed);
     refreshChunks.forEach((chunk, i) => {
-      const positions = replies[firstRefresh + i];
+      const positions = replies[i];
       if (!Array.isArray(positions)) return;
       for (const position of positions) {
         const entry = chunk[Number(position) - 1];
@@ -235,8 +237,25 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     return { restored: plan.restored + await this.#restore(missing) };
   }
 
-  async loadFullSync(): Promise<FullSyncRecord | undefined> {
+  /** Sends one chunk of the put script (`NX`: only keys that do not exist); its reply. */
+  async #sendPuts(
+    sender: BoundedSender,
+    { chunk, mode }: { chunk: readonly SetPlan[]; mode: "" | "NX" },
+  ): Promise<{ reply: Promise<unknown> }> {
+    const keys = chunk.map((set) => set.key);
+    const args = putArgs(chunk, mode, Date.now());
+    let bytes = 0;
+    for (const arg of args) bytes += typeof arg === "string" ? arg.length : 8;
+    return await sender.send(bytes, () => runScript(this.#client, PUT_COMMAND, { keys, args }));
+  }
+
+  loadFullSync(): Promise<FullSyncRecord | undefined> {
+    return this.#serially(() => this.#loadFullSync());
+  }
+
+  async #loadFullSync(): Promise<FullSyncRecord | undefined> {
     await this.#connection.ensureReady("load the full-sync record");
+    await this.#settleJournal();
     let value: string | null;
     try {
       value = await this.#client.get(FULL_SYNC_KEY);
@@ -246,13 +265,16 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     return value === null ? undefined : decodeFullSyncRecord(value);
   }
 
-  async saveFullSync(record: FullSyncRecord): Promise<void> {
-    await this.#connection.ensureReady("save the full-sync record");
-    try {
-      await this.#client.set(FULL_SYNC_KEY, JSON.stringify(record));
-    } catch (error) {
-      throw this.#connection.failure("saving the full-sync record failed", error);
-    }
+  saveFullSync(record: FullSyncRecord): Promise<void> {
+    return this.#serially(async () => {
+      await this.#connection.ensureReady("save the full-sync record");
+      await this.#settleJournal();
+      try {
+        await this.#client.set(FULL_SYNC_KEY, JSON.stringify(record));
+      } catch (error) {
+        throw this.#connection.failure("saving the full-sync record failed", error);
+      }
+    });
   }
 
   onReconnect(listener: () => void): void {
@@ -262,6 +284,29 @@ export class RedisAdvertisementStore implements AdvertisementStore {
   /** Closes the connection (QUIT when connected); never waits for an unreachable Redis. */
   close(): Promise<void> {
     return this.#connection.close();
+  }
+
+  /** Runs `work` after every read and write queued before it. */
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Finishes (or drops) what a crash left of a full sync, once after each connection, before
+   * anything is read or written: the store shows a full sync whole or not at all.
+   */
+  async #settleJournal(): Promise<void> {
+    if (this.#journalSettled) return;
+    const finished = await settleJournal(this.#connection);
+    this.#journalSettled = true;
+    if (finished) {
+      this.#logger.info(
+        "Finished writing the full sync of {at} ({processed} items), which a crash had interrupted, in Redis at {where}",
+        { at: finished.at, processed: finished.counts.processed, where: this.#connection.where },
+      );
+    }
   }
 
   /** Values (MGET) and TTLs (one script call) of some keys, in one round trip. */
@@ -322,23 +367,13 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     const now = Date.now();
     const live = missing.filter((entry) => entry.expiresAt > now);
     if (live.length === 0) return 0;
-    const pipeline = this.#client.pipeline();
-    const entries = live.map((r) => ({
-      key: r.key,
-      value: encodeAdvertisement(r.advertisement),
-      expiresAt: r.expiresAt,
-    }));
-    for (const chunk of chunks(entries, SCRIPT_CHUNK_SIZE)) {
-      queueScript(pipeline, PUT_COMMAND, {
-        keys: chunk.map((r) => r.key),
-        args: putArgs(chunk, "NX", now),
-      });
+    const sender = new BoundedSender(this.#connection, "restoring missing advertisements failed");
+    const replies: Promise<unknown>[] = [];
+    for (const chunk of chunks(live, SCRIPT_CHUNK_SIZE)) {
+      replies.push((await this.#sendPuts(sender, { chunk, mode: "NX" })).reply);
     }
-    const replies = await this.#connection.exec(
-      pipeline,
-      "restoring missing advertisements failed",
-    );
-    const restored = replies.reduce<number>((sum, n) => sum + Number(n), 0);
+    await sender.drain();
+    const restored = (await Promise.all(replies)).reduce<number>((sum, n) => sum + Number(n), 0);
     if (restored > 0) {
       this.#logger.info("Restored {restored} advertisements missing from Redis at {where}", {
         restored,

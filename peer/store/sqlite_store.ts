@@ -1,8 +1,8 @@
 /**
  * The embedded SQLite advertisement store (`node:sqlite`), for peers without
  * Redis. One table keyed by the contract's key string, in WAL mode; each
- * write is one transaction; expired rows are never loaded and are purged
- * now and then.
+ * write is one transaction (a full sync's with its record); expired rows are
+ * never loaded and are purged now and then.
  *
  * @module
  */
@@ -152,6 +152,8 @@ export class SqliteAdvertisementStore implements AdvertisementStore {
           );
         }
         for (const key of batch.remove) s.remove.run(advertisementKey(key));
+        // In the same transaction: the record and the changes it describes commit together.
+        if (batch.fullSync) s.putMeta.run(FULL_SYNC_KEY, JSON.stringify(batch.fullSync));
         if (now - this.#lastPurge >= PURGE_INTERVAL_MS) {
           s.purge.run(now);
           this.#lastPurge = now;

@@ -67,6 +67,12 @@ export interface StoreBatch {
   put: AdvertisementWrite[];
   /** Advertisements to delete. */
   remove: AdvertisementKey[];
+  /**
+   * The record of the full sync this batch applies, saved with it as one: after a crash at any
+   * instant the store holds every value change and deletion of the batch and this record, or
+   * none of them (lease renewals of unchanged entries may land either way).
+   */
+  fullSync?: FullSyncRecord;
 }
 
 /** What a write did beyond what was asked. */
@@ -105,7 +111,10 @@ export interface AdvertisementStore {
   readonly kind: string;
   /** Every advertisement whose lease has not ended, local and remote. */
   loadAll(): Promise<StoredAdvertisement[]>;
-  /** Applies a batch in one round trip (a second only to restore entries found missing). */
+  /**
+   * Applies a batch in one round trip (a second only to restore entries found missing); a batch
+   * with a full-sync record is applied atomically with it (see {@link StoreBatch.fullSync}).
+   */
   write(batch: StoreBatch): Promise<WriteOutcome>;
   /** The last full sync's record, if any. */
   loadFullSync(): Promise<FullSyncRecord | undefined>;

@@ -14,6 +14,7 @@ import {
 } from "../../shared/contracts/registers.ts";
 import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
 import { changeErrors, json, notFoundError } from "../../shared/http/openapi.ts";
+import { quoteInput } from "../../shared/quote.ts";
 import type { RegisterService } from "./service.ts";
 
 const IdParams = z.object({
@@ -123,18 +124,18 @@ export function addRegisterRoutes(app: HttpApp, service: RegisterService): void 
   app.openapi(
     read,
     async (c) => c.json(await service.get(idOf(c)), 200),
-    rejectInvalid((c) => `Cannot read register "${c.req.param("id")}"`),
+    rejectInvalid((c) => `Cannot read register ${quoteInput(c.req.param("id"))}`),
   );
 
   app.openapi(
     update,
     async (c) => c.json(await service.update(idOf(c), c.req.valid("json")), 200),
-    rejectInvalid((c) => `Cannot change register "${c.req.param("id")}"`),
+    rejectInvalid((c) => `Cannot change register ${quoteInput(c.req.param("id"))}`),
   );
 
   app.openapi(
     remove,
     async (c) => c.json({ deleted: await service.delete(idOf(c)) }, 200),
-    rejectInvalid((c) => `Cannot delete register "${c.req.param("id")}"`),
+    rejectInvalid((c) => `Cannot delete register ${quoteInput(c.req.param("id"))}`),
   );
 }

@@ -6,11 +6,14 @@
  *   the retry loop; it never fails the user's request. While the retry loop
  *   runs, changes are not sent one by one: its next full sync carries them.
  * - Full sync: every register with `advertise: true` (sorted by id, with its
- *   real `isPublic` and versions) sent as one `fullSync` bulk request, so the
- *   peer removes what is missing only once it knows the whole set.
+ *   real `isPublic` and versions) sent as one `fullSync` bulk request, or in
+ *   parts committed as one by the last (`full_sync_request.ts`), so the peer
+ *   removes what is missing only once it knows the whole set.
  * - Startup push and retry loop: full syncs with exponential backoff (1 s
  *   doubling up to the ceiling, with jitter) until one succeeds or the
- *   service stops.
+ *   service stops. A full sync the peer refuses as invalid is not retried
+ *   (`peer_rejection.ts`): it is reported (status, one error log) and sent
+ *   again at the next reconciliation, or once an advertised register changes.
  * - Periodic reconciliation: a full sync every interval (Deno.cron or a
  *   timer, with jitter). An unchanged set produces the same request body, which
  *   the peer answers with counts 0/0/0 and renewed leases, rewriting nothing.
@@ -31,6 +34,9 @@ import type { ResyncStatus } from "../../shared/contracts/registers.ts";
 import { AppError, toAppError } from "../../shared/errors.ts";
 import type { Periodic, Scheduler } from "../../shared/schedule.ts";
 import type { Register, RegisterStore } from "../store/types.ts";
+import { sendFullSync } from "./full_sync_request.ts";
+import { notificationFor } from "./notification.ts";
+import { asRejection, isRejection } from "./peer_rejection.ts";
 
 /** What started a full sync. */
 export type SyncTrigger = "startup" | "interval" | "manual" | "retry";
@@ -45,8 +51,10 @@ export interface PeerSyncOptions {
   retryMaxMs: number;
   /** Jitter of retry delays as a fraction (default 0.2; tests use 0). */
   retryJitter?: number;
-  /** How long a full sync may take before it counts as failed, in ms (default 30 000). */
+  /** How long one request of a full sync may take before it counts as failed, in ms (default 30 000). */
   pushTimeoutMs?: number;
+  /** Most registers of any request to the peer, for tests (default: see `sendFullSync`). */
+  partSize?: number;
   /** How long a user's request waits for its notification, in ms (default 2000); it goes on after. */
   notifyWaitMs?: number;
   /** The clock (default: the system clock). */
@@ -62,6 +70,8 @@ interface Attempt {
   durationMs: number;
   registerCount: number | null;
   error: AppError | undefined;
+  /** The peer refused the request as invalid: not retried. */
+  rejected: boolean;
   result: BulkAdvertiseResponse | undefined;
   /** How many skipped changes had happened when the registers were read. */
   changesSeen: number;
@@ -91,6 +101,10 @@ export class PeerSync {
   #last: Attempt | undefined;
   #lastSuccess: Attempt | undefined;
   #consecutiveFailures = 0;
+  /** The last rejection logged at error level, so that one repeated is logged once. */
+  #rejectionLogged: string | undefined;
+  /** A full sync queued because a register changed after a rejection. */
+  #resyncAfterChange: Promise<unknown> | undefined;
   /** Notifications still under way (for close). */
   readonly #pending = new Set<Promise<unknown>>();
 
@@ -131,7 +145,7 @@ export class PeerSync {
    * healed by the retry loop.
    */
   async notify(before: Register | undefined, after: Register | undefined): Promise<void> {
-    const call = this.#notificationFor(before, after);
+    const call = notificationFor(this.#peer, { before, after, signal: this.#stop.signal });
     if (!call || this.#stop.signal.aborted) return;
     // While a retry waits, the peer is known to be away, and the retry's full sync will read
     // the registers after this change: calling now would only queue calls that time out.
@@ -153,7 +167,21 @@ export class PeerSync {
     });
     this.#pending.add(done);
     void done.finally(() => this.#pending.delete(done));
+    this.#resyncIfRejected();
     await settlesWithin(done, this.#options.notifyWaitMs ?? 2000);
+  }
+
+  /** After a rejected full sync, a change sends a new one (the set differs); changes share it. */
+  #resyncIfRejected(): void {
+    if (!this.#last?.rejected || this.#resyncAfterChange || this.#retryLoop) return;
+    const run = this.#enqueue(async () => {
+      this.#resyncAfterChange = undefined;
+      const attempt = await this.#fullSync("retry");
+      if (attempt.error && !attempt.rejected) this.#startRetrying("retry", true);
+    });
+    this.#resyncAfterChange = run;
+    this.#pending.add(run);
+    void run.finally(() => this.#pending.delete(run));
   }
 
   /**
@@ -170,7 +198,7 @@ export class PeerSync {
       this.#queuedManual = undefined;
       const attempt = await this.#fullSync("manual");
       if (attempt.error) {
-        this.#startRetrying("retry", true);
+        if (!attempt.rejected) this.#startRetrying("retry", true);
         throw attempt.error;
       }
       return attempt.result!;
@@ -227,29 +255,6 @@ export class PeerSync {
     await Promise.allSettled([this.#queue, this.#retryLoop, ...this.#pending]);
   }
 
-  /** The peer call a register change needs, or undefined when the peer need not know. */
-  #notificationFor(
-    before: Register | undefined,
-    after: Register | undefined,
-  ): (() => Promise<unknown>) | undefined {
-    const id = (after ?? before)!.id;
-    const signal = this.#stop.signal;
-    if (after?.advertise) {
-      const same = before?.advertise && before.isPublic === after.isPublic &&
-        before.latestVersion === after.latestVersion &&
-        before.latestDocketVersion === after.latestDocketVersion;
-      if (same) return undefined;
-      return () =>
-        this.#peer.advertise(id, {
-          isPublic: after.isPublic,
-          latestVersion: after.latestVersion,
-          latestDocketVersion: after.latestDocketVersion,
-        }, { signal });
-    }
-    if (before?.advertise) return () => this.#peer.withdraw(id, { signal });
-    return undefined;
-  }
-
   /** Runs `task` after every call queued before it. */
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(task, task);
@@ -263,7 +268,7 @@ export class PeerSync {
       return;
     }
     const attempt = await this.#enqueue(() => this.#fullSync("interval"));
-    if (attempt.error) this.#startRetrying("retry", true);
+    if (attempt.error && !attempt.rejected) this.#startRetrying("retry", true);
   }
 
   /** Starts the retry loop unless it runs; `waitFirst` when an attempt has just failed. */
@@ -306,12 +311,13 @@ export class PeerSync {
       }
       wait = true;
       const attempt = await this.#enqueue(() => this.#fullSync(trigger));
-      if (!attempt.error) return;
+      // Done, or refused as invalid: sending it again unchanged would be refused again.
+      if (!attempt.error || attempt.rejected) return;
       trigger = "retry";
     }
   }
 
-  /** One full sync: read every advertised register, send them as one full-sync request. */
+  /** One full sync: read every advertised register, send them as one full sync (in parts if many). */
   async #fullSync(trigger: SyncTrigger): Promise<Attempt> {
     const started = performance.now();
     this.#running = true;
@@ -322,9 +328,10 @@ export class PeerSync {
     try {
       const registers = await this.#store.listAdvertised();
       registerCount = registers.length;
-      result = await this.#peer.bulkAdvertise(fullSyncBody(registers), {
+      result = await sendFullSync(this.#peer, registers, {
         signal: this.#stop.signal,
         timeoutMs: this.#options.pushTimeoutMs ?? 30_000,
+        partSize: this.#options.partSize,
       });
     } catch (caught) {
       error = this.#stop.signal.aborted
@@ -333,12 +340,15 @@ export class PeerSync {
     } finally {
       this.#running = false;
     }
+    const rejected = error !== undefined && isRejection(error);
+    if (rejected) error = asRejection(error!); // not retried: it would be refused again
     const attempt: Attempt = {
       trigger,
       finishedAt: this.#clock.now(),
       durationMs: performance.now() - started,
       registerCount,
       error,
+      rejected,
       result,
       changesSeen,
     };
@@ -349,15 +359,26 @@ export class PeerSync {
   #record(attempt: Attempt): void {
     this.#last = attempt;
     if (attempt.error) {
-      this.#consecutiveFailures++;
-      this.#log.warn("Full sync with the peer failed ({trigger}, attempt {failures}): {error}", {
+      const facts = {
         trigger: attempt.trigger,
-        failures: this.#consecutiveFailures,
+        failures: ++this.#consecutiveFailures,
         error: attempt.error.message,
-      });
+      };
+      if (!attempt.rejected) {
+        this.#log.warn(
+          "Full sync with the peer failed ({trigger}, attempt {failures}): {error}",
+          facts,
+        );
+        return;
+      }
+      // Logged at error level once; the same refusal again (each interval) only at debug.
+      const level = facts.error === this.#rejectionLogged ? "debug" : "error";
+      this.#log[level]("Full sync with the peer refused ({trigger}): {error}", facts);
+      this.#rejectionLogged = facts.error;
       return;
     }
     this.#consecutiveFailures = 0;
+    this.#rejectionLogged = undefined;
     this.#lastSuccess = attempt;
     this.#wake?.abort();
     const r = attempt.result!;
@@ -375,22 +396,4 @@ export class PeerSync {
       },
     );
   }
-}
-
-/**
- * The JSON body of a full sync. Registers come sorted by id and the fields in
- * a fixed order, so an unchanged set gives the same bytes every time.
- */
-export function fullSyncBody(
-  registers: readonly Pick<Register, "id" | "isPublic" | "latestVersion" | "latestDocketVersion">[],
-): string {
-  return JSON.stringify({
-    advertisements: registers.map((r) => ({
-      registerId: r.id,
-      isPublic: r.isPublic,
-      latestVersion: r.latestVersion,
-      latestDocketVersion: r.latestDocketVersion,
-    })),
-    fullSync: true,
-  });
 }

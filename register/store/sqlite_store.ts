@@ -37,6 +37,14 @@ CREATE INDEX IF NOT EXISTS registers_by_advertise ON registers (advertise, id);
 const COLUMNS =
   "id, name, advertise, is_public, latest_version, latest_docket_version, created_at, updated_at";
 
+/**
+ * {@link COLUMNS} as read: the name as its bytes. `node:sqlite` under Deno
+ * reads a text column only up to its first NUL; the bytes come back whole.
+ */
+const READ_COLUMNS = COLUMNS.replace("name", "CAST(name AS BLOB) AS name");
+
+const utf8 = new TextDecoder();
+
 /** Opens (creating it and its directory if needed) the SQLite register store at `path`. */
 export function openSqliteRegisterStore(path: string): SqliteRegisterStore {
   return new SqliteRegisterStore(path);
@@ -104,7 +112,11 @@ export class SqliteRegisterStore implements RegisterStore, AsyncDisposable {
   }
 
   listAdvertised(): Promise<AdvertisedRegister[]> {
-    return this.#run(() => this.#statements.listAdvertised.all().map(toAdvertised));
+    return this.#run(() =>
+      // Rows as arrays (see prepareStatements): a million come in half the time and a third
+      // of the memory rows as objects take.
+      (this.#statements.listAdvertised.all() as unknown as SQLOutputValue[][]).map(toAdvertised)
+    );
   }
 
   update(
@@ -202,21 +214,21 @@ function prepareStatements(db: DatabaseSync): Statements {
       `INSERT INTO registers (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
     ),
-    get: db.prepare(`SELECT ${COLUMNS} FROM registers WHERE id = ?`),
-    listAll: db.prepare(`SELECT ${COLUMNS} FROM registers ORDER BY id`),
+    get: db.prepare(`SELECT ${READ_COLUMNS} FROM registers WHERE id = ?`),
+    listAll: db.prepare(`SELECT ${READ_COLUMNS} FROM registers ORDER BY id`),
     listByAdvertise: db.prepare(
-      `SELECT ${COLUMNS} FROM registers WHERE advertise = ? ORDER BY id`,
+      `SELECT ${READ_COLUMNS} FROM registers WHERE advertise = ? ORDER BY id`,
     ),
-    listAdvertised: db.prepare(
+    listAdvertised: arrayRows(db.prepare(
       `SELECT id, is_public, latest_version, latest_docket_version FROM registers
        WHERE advertise = 1 ORDER BY id`,
-    ),
+    )),
     update: db.prepare(
       `UPDATE registers SET name = ?, advertise = ?, is_public = ?, latest_version = ?,
          latest_docket_version = ?, updated_at = ?
        WHERE id = ?`,
     ),
-    delete: db.prepare(`DELETE FROM registers WHERE id = ? RETURNING ${COLUMNS}`),
+    delete: db.prepare(`DELETE FROM registers WHERE id = ? RETURNING ${READ_COLUMNS}`),
     ping: db.prepare("SELECT 1"),
   };
 }
@@ -241,7 +253,7 @@ function registerParams(
 function toRegister(row: Record<string, SQLOutputValue>): Register {
   return {
     id: String(row.id),
-    name: String(row.name),
+    name: row.name instanceof Uint8Array ? utf8.decode(row.name) : String(row.name),
     advertise: Number(row.advertise) === 1,
     isPublic: Number(row.is_public) === 1,
     latestVersion: Number(row.latest_version),
@@ -251,12 +263,22 @@ function toRegister(row: Record<string, SQLOutputValue>): Register {
   };
 }
 
-/** A row of the advertised columns as what the peer needs. */
-function toAdvertised(row: Record<string, SQLOutputValue>): AdvertisedRegister {
+/**
+ * `statement`, answering rows as arrays of column values (`setReturnArrays`, which
+ * `node:sqlite`'s types do not list yet).
+ */
+function arrayRows(statement: StatementSync): StatementSync {
+  (statement as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+  return statement;
+}
+
+/** A row of the advertised columns, as an array, as what the peer needs. */
+function toAdvertised(row: SQLOutputValue[]): AdvertisedRegister {
+  const [id, isPublic, latestVersion, latestDocketVersion] = row;
   return {
-    id: String(row.id),
-    isPublic: Number(row.is_public) === 1,
-    latestVersion: Number(row.latest_version),
-    latestDocketVersion: Number(row.latest_docket_version),
+    id: String(id),
+    isPublic: Number(isPublic) === 1,
+    latestVersion: Number(latestVersion),
+    latestDocketVersion: Number(latestDocketVersion),
   };
 }

@@ -7,7 +7,7 @@
  */
 import { z } from "@hono/zod-openapi";
 
-import { requiredOr } from "./fields.ts";
+import { requiredOr, strictFields } from "./fields.ts";
 
 export { requiredOr };
 
@@ -23,14 +23,48 @@ export const RegisterIdSchema = z.string(requiredOr("must be 32 hex characters")
     example: "6f1c2a0e9b3d4f7a8c5e1d2b3a4f5e6d",
   });
 
+/** Most parts one full sync may be sent in. */
+export const MAX_SYNC_PARTS = 100_000;
+
+/** A full sync's id, shared by its parts: 1 to 64 of `A-Z a-z 0-9 _ -`. */
+export const SyncIdSchema = z.string(requiredOr("must be 1 to 64 of A-Z a-z 0-9 _ -"))
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, { message: "must be 1 to 64 of A-Z a-z 0-9 _ -" })
+  .openapi({ example: "5b0e2c51f7a94c4e8f1d3a6b9c2e7d40" });
+
+/** `part` and `lastPart` go with `syncId`, and `syncId` with `part`. */
+function checkPartFields(
+  request: {
+    syncId?: string | undefined;
+    part?: number | undefined;
+    lastPart?: boolean | undefined;
+  },
+  context: z.RefinementCtx,
+): void {
+  if (request.syncId === undefined) {
+    for (const field of ["part", "lastPart"] as const) {
+      if (request[field] === undefined) continue;
+      context.addIssue({
+        code: "custom",
+        path: [field],
+        message: "is only for a part (with syncId)",
+      });
+    }
+  } else if (request.part === undefined) {
+    context.addIssue({ code: "custom", path: ["part"], message: "is required with syncId" });
+  }
+}
+
 /** A version number (int64 on the wire, a safe integer here). */
 export const VersionSchema = z.number(requiredOr("must be a whole number from 0"))
   .int({ message: "must be a whole number from 0" })
   .min(0, { message: "must be a whole number from 0" })
   .max(Number.MAX_SAFE_INTEGER, { message: "must be at most 2^53-1" });
 
-/** One advertisement in a bulk request. */
-export const AdvertisementItemSchema = z.object({
+/**
+ * One advertisement in a bulk request. Unknown fields are refused, as in every
+ * body here (a typo must not pass silently).
+ */
+export const AdvertisementItemSchema = strictFields({
   registerId: RegisterIdSchema,
   isPublic: z.boolean(requiredOr("must be true or false")).openapi({
     description:
@@ -40,8 +74,8 @@ export const AdvertisementItemSchema = z.object({
   latestDocketVersion: VersionSchema.default(0),
 }).openapi("AdvertisementItem");
 
-/** `POST /api/registers/bulk-advertise` body. */
-export const BulkAdvertiseRequestSchema = z.object({
+/** `POST /api/registers/bulk-advertise` body. Unknown fields are refused. */
+export const BulkAdvertiseRequestSchema = strictFields({
   advertisements: z.array(AdvertisementItemSchema, requiredOr("must be an array"))
     .max(MAX_BULK_ITEMS, { message: `must hold at most ${MAX_BULK_ITEMS} items` })
     .openapi({
@@ -50,9 +84,25 @@ export const BulkAdvertiseRequestSchema = z.object({
     }),
   fullSync: z.boolean(requiredOr("must be true or false")).default(false).openapi({
     description:
-      "true: the list is the complete set of local advertisements; every other local advertisement is removed (remote ones are untouched). An empty list then means no public registers.",
+      "true: the list is the complete set of local advertisements; every other local advertisement is removed (remote ones are untouched). An empty list then means no public registers. Not looked at on a part (see syncId).",
   }),
-}).openapi("BulkAdvertiseRequest");
+  syncId: SyncIdSchema.optional().openapi({
+    description:
+      "Makes the request one part of a full sync sent in parts (more than 100,000 items): the same id on every part of one sync. The peer keeps the parts aside, changing nothing, and applies their union as one full sync (atomically) when the last part arrives. Absent: the request is applied on its own, as always.",
+  }),
+  part: z.number(requiredOr("must be a whole number from 0"))
+    .int({ message: "must be a whole number from 0" })
+    .min(0, { message: "must be a whole number from 0" })
+    .max(MAX_SYNC_PARTS - 1, { message: `must be below ${MAX_SYNC_PARTS}` })
+    .optional().openapi({
+      description:
+        "With syncId (required then): this part's number, 0 for the first, each next one 1 more. A part that is not the next one of a sync the peer holds is answered 412 (send the sync again from part 0).",
+    }),
+  lastPart: z.boolean(requiredOr("must be true or false")).optional().openapi({
+    description:
+      "With syncId: true on the last part, which applies the union of the parts as one full sync. Default false.",
+  }),
+}).superRefine(checkPartFields).openapi("BulkAdvertiseRequest");
 
 /** `POST /api/registers/bulk-advertise` answer. */
 export const BulkAdvertiseResponseSchema = z.object({
@@ -91,8 +141,8 @@ export const AvailableRegisterInfoSchema = z.object({
 /** `GET /api/registers/available` answer. */
 export const AvailableRegistersSchema = z.array(AvailableRegisterInfoSchema);
 
-/** `POST /api/registers/{registerId}/advertise` body. */
-export const AdvertiseRegisterRequestSchema = z.object({
+/** `POST /api/registers/{registerId}/advertise` body. Unknown fields are refused. */
+export const AdvertiseRegisterRequestSchema = strictFields({
   isPublic: z.boolean(requiredOr("must be true or false")),
   latestVersion: VersionSchema.optional().openapi({
     description: "Optional; when absent the version already known is kept.",
@@ -157,6 +207,17 @@ export const SyncStateResponseSchema = z.object({
     state: z.enum(["starting", "ok", "degraded"]),
     loaded: z.boolean(),
     lastError: z.string().optional(),
+  }),
+  pendingSyncs: z.array(z.object({
+    syncId: z.string(),
+    parts: z.number().int().openapi({ description: "Parts received (0 to parts - 1)." }),
+    items: z.number().int().openapi({ description: "Items received." }),
+    expiresAt: z.string().openapi({
+      description: "When the parts are dropped unless the next one comes.",
+    }),
+  })).optional().openapi({
+    description:
+      "Full syncs sent in parts whose last part has not come yet: nothing of them is applied.",
   }),
 }).openapi("SyncState");
 

@@ -10,6 +10,11 @@
  * record can sign it, so a record may be relayed by anyone but asserted by
  * its owner alone.
  *
+ * Before a peer sends `NETWORK_TOKEN` to a URL it learned from a record, the
+ * URL proves it is that record's owner: `GET /api/gossip/challenge?nonce=…`
+ * (no token) is answered with the owner's signature of the nonce, its id, URL
+ * and key.
+ *
  * @module
  */
 import { z } from "@hono/zod-openapi";
@@ -166,6 +171,32 @@ export const PushRequestSchema = z.strictObject({
   records: recordsSchema(),
 }, unknownFields("protocol, from, records")).openapi("PushRequest");
 
+/** A challenge nonce: 32 random bytes, unpadded base64url. */
+export const NonceSchema = z.string(requiredOr(BASE64URL_MESSAGE(32, 43)))
+  .regex(/^[A-Za-z0-9_-]{43}$/, { message: BASE64URL_MESSAGE(32, 43) });
+
+/** `GET /api/gossip/challenge` query: the challenger's fresh nonce. */
+export const ChallengeRequestSchema = z.strictObject({
+  nonce: NonceSchema.openapi({
+    param: { name: "nonce", in: "query" },
+    description: "32 random bytes (unpadded base64url), new for every challenge.",
+  }),
+}, unknownFields("nonce"));
+
+/** `GET /api/gossip/challenge` answer: the responder's identity, signed together with the nonce. */
+export const ChallengeResponseSchema = z.strictObject({
+  protocol: ProtocolSchema,
+  peerId: GossipPeerIdSchema.openapi({ description: "The responder's id." }),
+  url: PeerUrlSchema.openapi({ description: "The responder's PUBLIC_URL, as in its record." }),
+  publicKey: PublicKeySchema.openapi({ description: "The responder's record key." }),
+  nonce: NonceSchema.openapi({ description: "The challenger's nonce, echoed." }),
+  signature: SignatureSchema.openapi({
+    description:
+      "Ed25519 signature by publicKey over the challenge's signing text: sorcha-gossip-challenge-v1, nonce, peerId, url, publicKey, one per line (see specs/gossip).",
+  }),
+}, unknownFields("protocol, peerId, url, publicKey, nonce, signature"))
+  .openapi("ChallengeResponse");
+
 /** What taking records did. */
 export const PushResponseSchema = z.object({
   accepted: z.number().int().openapi({ description: "Records newer than the held ones, applied." }),
@@ -246,3 +277,7 @@ export type KnownPeer = z.output<typeof KnownPeerSchema>;
 export type PeersResponse = z.output<typeof PeersResponseSchema>;
 /** Forget answer. */
 export type ForgetPeerResponse = z.output<typeof ForgetPeerResponseSchema>;
+/** Challenge query. */
+export type ChallengeRequest = z.output<typeof ChallengeRequestSchema>;
+/** Challenge answer. */
+export type ChallengeResponse = z.output<typeof ChallengeResponseSchema>;

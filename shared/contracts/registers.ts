@@ -7,13 +7,23 @@
 import { z } from "@hono/zod-openapi";
 import { BulkAdvertiseResponseSchema, VersionSchema } from "./advertisements.ts";
 import { requiredOr, unknownFields } from "./fields.ts";
+import { checkPlainText } from "./plain_text.ts";
 
 const NAME_MESSAGE = "must be a string of 1 to 200 characters";
 
-/** A register's name: trimmed, 1 to 200 characters. */
-export const RegisterNameSchema = z.string(requiredOr(NAME_MESSAGE)).trim()
+/**
+ * A register's name: trimmed, 1 to 200 characters, with no control character
+ * and no unpaired surrogate anywhere (checked before trimming): such a name
+ * is refused, never stored changed (see `plain_text.ts`).
+ */
+export const RegisterNameSchema = z.string(requiredOr(NAME_MESSAGE))
+  .superRefine(checkPlainText).trim()
   .min(1, { message: NAME_MESSAGE }).max(200, { message: NAME_MESSAGE })
-  .openapi({ example: "Land titles" });
+  .openapi({
+    description:
+      "1 to 200 characters once trimmed; no control characters (U+0000–U+001F, U+007F–U+009F) and no unpaired surrogates.",
+    example: "Land titles",
+  });
 
 const flag = (description: string) =>
   z.boolean(requiredOr("must be true or false")).openapi({ description });

@@ -6,7 +6,9 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
+import { quoteInput } from "../quote.ts";
 import { requiredOr, unknownFields } from "./fields.ts";
+import { checkPlainText, plainTextProblem } from "./plain_text.ts";
 
 /** The system register's id (contracts.md §1): every entry's `register_id`. */
 export const SYSTEM_REGISTER_ID = "00000000-0000-0000-0000-000000000000";
@@ -27,7 +29,10 @@ export const MAX_METADATA_BYTES = 4095;
 /** Largest document, in bytes of its JSON (16 MiB). */
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
-/** Publisher labels: string pairs under 4 KiB as JSON. */
+/**
+ * Publisher labels: string pairs under 4 KiB as JSON, keys and values plain
+ * text (no control characters, well-formed Unicode: see `plain_text.ts`).
+ */
 export const MetadataSchema = z.record(
   z.string(),
   z.string({ message: "values must be strings" }),
@@ -35,7 +40,24 @@ export const MetadataSchema = z.record(
 ).refine(
   (map) => new TextEncoder().encode(JSON.stringify(map)).byteLength <= MAX_METADATA_BYTES,
   { message: "must be under 4 KiB as JSON" },
-).openapi({ example: { category: "registers" } });
+).superRefine((map, context) => {
+  for (const [key, value] of Object.entries(map)) {
+    const keyProblem = plainTextProblem(key);
+    if (keyProblem !== undefined) {
+      context.addIssue({ code: "custom", message: `key ${quoteInput(key)} ${keyProblem}` });
+      return;
+    }
+    const valueProblem = plainTextProblem(value);
+    if (valueProblem !== undefined) {
+      context.addIssue({ code: "custom", path: [key], message: valueProblem });
+      return;
+    }
+  }
+}).openapi({
+  description:
+    "String labels, under 4 KiB as JSON; no control characters and no unpaired surrogates in keys or values.",
+  example: { category: "registers" },
+});
 
 /** `POST /api/system-register/blueprints` body. */
 export const PublishBlueprintRequestSchema = z.strictObject({
@@ -45,9 +67,13 @@ export const PublishBlueprintRequestSchema = z.strictObject({
     example: { title: "Land title transfer", actions: [] },
   }),
   publishedBy: z.string({ message: "must be a string of 1 to 255 characters" })
+    .superRefine(checkPlainText)
     .min(1, { message: "must be a string of 1 to 255 characters" })
     .max(255, { message: "must be a string of 1 to 255 characters" }).optional()
-    .openapi({ description: 'Who publishes it (default "operator").' }),
+    .openapi({
+      description:
+        'Who publishes it (default "operator"); no control characters and no unpaired surrogates.',
+    }),
   metadata: MetadataSchema.optional(),
 }, unknownFields("blueprintId, document, publishedBy, metadata")).openapi(
   "PublishBlueprintRequest",
@@ -63,8 +89,14 @@ export const PublishBlueprintResponseSchema = z.object({
   checksum: z.string().openapi({ example: `sha256:${"ab".repeat(32)}` }),
   publishedAt: z.string(),
   publishedBy: z.string(),
-  notification: NotificationKindSchema.openapi({
-    description: "BLUEPRINT_UPDATED when the blueprint had a version already.",
+  created: z.boolean().openapi({
+    description: "false (status 200): the same document, publisher and metadata were the " +
+      "blueprint's active entry already; that entry is returned, nothing is stored and no one " +
+      "is notified.",
+  }),
+  notification: NotificationKindSchema.nullable().openapi({
+    description: "What subscribers were told: BLUEPRINT_UPDATED when the blueprint had a " +
+      "version already; null when nothing was stored.",
   }),
 }).openapi("PublishBlueprintResponse");
 

@@ -7,6 +7,8 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import { Server, ServerCredentials, type ServerOptions } from "@grpc/grpc-js";
+import { listenError } from "../listen_failure.ts";
+import { completeHttp2Constants } from "./http2_constants.ts";
 import { serviceDefinition } from "./definition.ts";
 import {
   type ServiceImplementation,
@@ -60,6 +62,8 @@ export class GrpcServer implements AsyncDisposable {
 
   /** Creates a server; add services, then {@link listen}. */
   constructor(options: GrpcServerOptions = {}) {
+    // Non-gRPC requests are answered 415 (see http2_constants.ts).
+    completeHttp2Constants();
     const windowBytes = options.responseWindowBytes ?? DEFAULT_RESPONSE_WINDOW_BYTES;
     const ownInterceptors = options.serverOptions?.interceptors ?? [];
     this.server = new Server({
@@ -90,7 +94,10 @@ export class GrpcServer implements AsyncDisposable {
     return this;
   }
 
-  /** Starts listening; resolves with the bound port. */
+  /**
+   * Starts listening; resolves with the bound port. Rejects with the error
+   * of `listen_failure.ts` (`unavailable`, saying why) when it cannot.
+   */
   listen(options: ListenOptions = {}): Promise<number> {
     const host = options.host ?? "127.0.0.1";
     const address = `${host.includes(":") ? `[${host}]` : host}:${options.port ?? 0}`;
@@ -99,7 +106,7 @@ export class GrpcServer implements AsyncDisposable {
         address,
         options.credentials ?? ServerCredentials.createInsecure(),
         (error, port) => {
-          if (error) reject(error);
+          if (error) reject(listenError(error, { host, port: options.port ?? 0 }, "gRPC"));
           else {
             this.#listening = true;
             resolve(port);

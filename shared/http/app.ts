@@ -1,8 +1,9 @@
 /**
  * The HTTP app every service starts from: `/healthz`, `/readyz`,
- * `/openapi.json`, `/docs`, JSON errors `{"error": {"code", "message"}}`,
- * a body size limit, and bearer-token protection of state-changing endpoints
- * when an API token is configured.
+ * `/openapi.json`, `/docs`, JSON errors `{"error": {"code", "message"}}`
+ * (a wrong method on a path that exists is a 405 with `Allow`; messages cut
+ * the input they quote), a body size limit, and bearer-token protection of
+ * state-changing endpoints when an API token is configured.
  *
  * @module
  */
@@ -13,6 +14,8 @@ import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "@logtape/logtape";
 import { AppError, codeForHttpStatus, toAppError } from "../errors.ts";
+import { quoteInput, shortenInput } from "../quote.ts";
+import { AllowedMethods } from "./allowed_methods.ts";
 import { requireTokenForChanges } from "./auth.ts";
 import { addDocsPage } from "./docs_page.ts";
 import { invalidArgument } from "./validation.ts";
@@ -71,6 +74,11 @@ export function rejectInvalid<I, E extends Env, P extends string>(
   };
 }
 
+/** `METHOD /path` of a request, for messages: both cut when long (they are the client's input). */
+export function requestLine(c: Context): string {
+  return `${shortenInput(c.req.method)} ${shortenInput(c.req.path)}`;
+}
+
 /** The JSON error response for any thrown value. */
 export function errorResponse(error: unknown, c: Context, logger?: Logger): Response {
   let appError: AppError;
@@ -82,17 +90,17 @@ export function errorResponse(error: unknown, c: Context, logger?: Logger): Resp
       ? `Request body is larger than the limit`
       : status === 415
       ? `the body must be JSON sent with "Content-Type: application/json" (got ${
-        JSON.stringify(c.req.header("content-type") ?? "no Content-Type")
+        quoteInput(c.req.header("content-type") ?? "no Content-Type")
       })`
       : error.message || `Request failed with status ${status}`;
-    appError = new AppError(codeForHttpStatus(status), `${c.req.method} ${c.req.path}: ${message}`);
+    appError = new AppError(codeForHttpStatus(status), `${requestLine(c)}: ${message}`);
   } else {
     appError = toAppError(error);
   }
   if (appError.code === "internal") {
     logger?.error("Unexpected error on {method} {path}: {error}", {
-      method: c.req.method,
-      path: c.req.path,
+      method: shortenInput(c.req.method),
+      path: shortenInput(c.req.path),
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
   }
@@ -104,19 +112,30 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) {
-        throw invalidArgument(`Invalid request to ${c.req.method} ${c.req.path}`, result.error);
+        throw invalidArgument(`Invalid request to ${requestLine(c)}`, result.error);
       }
     },
   });
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
 
   app.onError((error, c) => errorResponse(error, c, options.logger));
-  app.notFound((c) =>
-    errorResponse(
-      new AppError("not_found", `No endpoint ${c.req.method} ${c.req.path}`),
+  // A path served with other methods is a 405 naming them in `Allow`; any other is a 404.
+  const allowed = new AllowedMethods(() => app.routes);
+  app.notFound((c) => {
+    const methods = allowed.of(c.req.path);
+    if (methods.length === 0 || methods.includes(c.req.method)) {
+      return errorResponse(new AppError("not_found", `No endpoint ${requestLine(c)}`), c);
+    }
+    c.header("Allow", methods.join(", "));
+    return errorResponse(
+      new AppError(
+        "method_not_allowed",
+        `${requestLine(c)}: this path takes ${methods.join(", ")} only`,
+        { details: { allow: methods } },
+      ),
       c,
-    )
-  );
+    );
+  });
   app.use(
     "/api/*",
     bodyLimit({
@@ -125,7 +144,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
         errorResponse(
           new AppError(
             "payload_too_large",
-            `${c.req.method} ${c.req.path}: request body is larger than ${maxBodyBytes} bytes`,
+            `${requestLine(c)}: request body is larger than ${maxBodyBytes} bytes`,
           ),
           c,
         ),

@@ -6,6 +6,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../errors.ts";
+import { shortenInput } from "../quote.ts";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -45,18 +46,19 @@ export function requireTokenForChanges(
   return async (c, next) => {
     if (token === undefined || !STATE_CHANGING.has(c.req.method)) return await next();
     if (except.some((prefix) => c.req.path.startsWith(prefix))) return await next();
+    const request = `${shortenInput(c.req.method)} ${shortenInput(c.req.path)}`;
     const header = c.req.header("authorization");
     const match = header?.match(/^Bearer\s+(.+)$/i);
     if (!match) {
       throw new AppError(
         "unauthenticated",
-        `${c.req.method} ${c.req.path} needs an "Authorization: Bearer <${name}>" header`,
+        `${request} needs an "Authorization: Bearer <${name}>" header`,
       );
     }
     if (!(await secretsEqual(match[1]!.trim(), token))) {
       throw new AppError(
         "permission_denied",
-        `${c.req.method} ${c.req.path}: the bearer token is not valid (expected ${name})`,
+        `${request}: the bearer token is not valid (expected ${name})`,
       );
     }
     await next();

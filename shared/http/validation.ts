@@ -5,18 +5,29 @@
  * @module
  */
 import type { z } from "zod";
+import { describeUnknownFields } from "../contracts/fields.ts";
 import { AppError } from "../errors.ts";
+import { shortenInput } from "../quote.ts";
 
 function fieldPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const part of path) {
     if (typeof part === "number") out += `[${part}]`;
-    else out += out === "" ? String(part) : `.${String(part)}`;
+    else {
+      // A record's key is the client's input: cut when long.
+      const name = shortenInput(String(part));
+      out += out === "" ? name : `.${name}`;
+    }
   }
   return out;
 }
 
 function describe(issue: z.core.$ZodIssue): string {
+  // zod's own wording quotes every unknown key whole; ours cuts them (a schema's own
+  // `unknownFields` setting already does).
+  if (issue.code === "unrecognized_keys" && !issue.message.startsWith("unknown field")) {
+    return describeUnknownFields(issue.keys);
+  }
   const message = issue.message.replace(/^Invalid input: /, "");
   if (/received undefined$/.test(message)) return "is required";
   return message;

@@ -2,7 +2,9 @@
  * Register benchmarks (issue 3): the startup push of 100 and of 10,000
  * registers into a peer on Redis, and the p99 latency of
  * `GET /api/registers/available` on the peer while reconciliations of 10,000
- * registers run, against its p99 without them.
+ * registers run, against its p99 without them; and (issue 16) 1,000,000
+ * registers reconciled, timed, with the peak memory of both processes
+ * (`large_sync_bench.ts`).
  *
  * @module
  */
@@ -14,6 +16,7 @@ import { openSqliteRegisterStore } from "../../register/store/sqlite_store.ts";
 import type { Register } from "../../register/store/types.ts";
 import { startRedis } from "../fixtures/redis_server.ts";
 import { type ServiceProcess, startService } from "../fixtures/service_process.ts";
+import { largeSyncFigures } from "./large_sync_bench.ts";
 import { type Figure, median, report, time } from "./report.ts";
 
 const ROUNDS = 5;
@@ -194,6 +197,7 @@ export async function registerBenchmarks(): Promise<Figure[]> {
       await Deno.mkdir(`${dir}/latency`);
       figures.push(...await latencyFigures(redis.url, `${dir}/latency`));
     }
+    figures.push(...await largeSyncFigures());
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

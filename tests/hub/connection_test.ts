@@ -117,6 +117,41 @@ Deno.test("connecting again replaces the session: the old one is told to reconne
   assert.equal(current.success, true);
 });
 
+Deno.test("a wrong session id of 128 characters is quoted cut to 100, with its length, in gRPC messages", async () => {
+  await using hub = await startTestHub();
+  using channel = hub.channel();
+  const { connection, heartbeat } = clients(channel);
+  await connection.connectToCentralNode(connectRequest("peer-1"));
+  const long = "s".repeat(128);
+  const quoted = `"${"s".repeat(100)}…" (128 characters)`;
+  const pattern = quoted.replace(/[()]/g, "\\$&");
+  await rejectsWithCode(
+    connection.disconnectFromCentralNode({
+      peerId: "peer-1",
+      sessionId: long,
+      reason: DisconnectReason.CLIENT_REQUEST,
+    }),
+    "not_found",
+    new RegExp(`^Cannot disconnect peer "peer-1": session ${pattern} is not its current session$`),
+  );
+  await rejectsWithCode(
+    heartbeat.getHeartbeatStatus({ peerId: "peer-1", sessionId: long }),
+    "not_found",
+    new RegExp(`session ${pattern} is not its current session$`),
+  );
+  const beat = await heartbeat.sendHeartbeat({
+    peerId: "peer-1",
+    sessionId: long,
+    sequenceNumber: 1n,
+  });
+  assert.equal(beat.success, false);
+  assert.equal(
+    beat.message,
+    `Session ${quoted} is not the current session of peer "peer-1": reconnect`,
+  );
+  assert.equal(hub.sessions.activeCount(), 1, "the session survives");
+});
+
 Deno.test("disconnecting ends the session; a wrong session or an unknown peer is NOT_FOUND and changes nothing", async () => {
   await using hub = await startTestHub();
   using channel = hub.channel();

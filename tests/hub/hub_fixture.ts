@@ -147,8 +147,11 @@ export function blueprintDocument(
   return encoder.encode(JSON.stringify(document));
 }
 
-/** Publishes `blueprintId` on `hub` (revision 1 by default). */
-export function publishBlueprint(
+/**
+ * Publishes `blueprintId` on `hub` (revision 1 by default); fails when it
+ * makes no new version (the same publication is active already).
+ */
+export async function publishBlueprint(
   hub: Pick<Hub, "publish">,
   blueprintId: string,
   options: {
@@ -158,12 +161,14 @@ export function publishBlueprint(
     metadata?: Record<string, string>;
   } = {},
 ): Promise<BlueprintEvent> {
-  return hub.publish({
+  const outcome = await hub.publish({
     blueprintId,
     document: blueprintDocument(blueprintId, options),
     publishedBy: options.publishedBy ?? "tester",
     metadata: options.metadata ?? {},
   });
+  assert.ok(outcome.created, `${blueprintId} is active already: no new version`);
+  return outcome;
 }
 
 /**

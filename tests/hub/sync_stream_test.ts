@@ -441,7 +441,7 @@ Deno.test("a warm hub serves syncs from its entry cache without reading the stor
   assert.deepEqual(warm, cold);
   assert.equal(store.entriesRead, 0, "a warm sync reads nothing from the store");
 
-  await publishBlueprint(hub, "bp-2"); // 8 supersedes 4
+  await publishBlueprint(hub, "bp-2", { revision: 2 }); // 8 supersedes 4
   store.entriesRead = 0;
   const after = await collect(client.fullSync({ peerId: "peer-1" }));
   assert.deepEqual(versions(after), [1, 2, 3, 5, 6, 7, 8]);

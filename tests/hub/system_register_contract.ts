@@ -113,6 +113,35 @@ export function systemRegisterContract(
     assert.equal((await store.head()).entryCount, 1);
   });
 
+  test("publishing if changed stores nothing when the active entry is the same publication", async (store) => {
+    const base = { ...publication("a", 1), metadata: { n: "1", team: "red" } };
+    const first = await store.publish(base, { ifChanged: true });
+    const retried = {
+      ...base,
+      publishedAt: base.publishedAt + 60_000,
+      publicationTransactionId: "tx-retry",
+    };
+    const same = await store.publish(retried, { ifChanged: true });
+    assert.deepEqual([first.created, same.created, same.replaced], [true, false, false]);
+    assert.deepEqual(same.entry, first.entry, "the active entry, as it was stored");
+    const reordered = { ...retried, metadata: { team: "red", n: "1" } };
+    assert.equal((await store.publish(reordered, { ifChanged: true })).created, false, "order");
+    assert.equal((await store.head()).entryCount, 1);
+
+    // Each step differs from the active entry in one thing only.
+    const document = { ...retried, document: encoder.encode(JSON.stringify({ id: "a", n: 2 })) };
+    const publisher = { ...document, publishedBy: "someone else" };
+    const metadata = { ...publisher, metadata: { n: "1" } };
+    for (const [n, change] of [document, publisher, metadata].entries()) {
+      const result = await store.publish(change, { ifChanged: true });
+      assert.deepEqual([result.created, result.entry.version], [true, n + 2], `step ${n}`);
+    }
+    assert.equal((await store.publish(metadata, { ifChanged: true })).created, false);
+    const older = await store.publish(base, { ifChanged: true });
+    assert.equal(older.created, true, "the same as an older, inactive version is a change");
+    assert.equal((await store.head()).entryCount, 5);
+  });
+
   test("the stored chain validates", async (store) => {
     for (let n = 0; n < 10; n++) await store.publish(publication(`bp-${n % 3}`, n));
     const report = await validateIntegrity(store.entries());

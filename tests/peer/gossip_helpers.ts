@@ -2,7 +2,8 @@
  * Gossiping peers in one process: each is the real peer app (registry over
  * an in-memory store, gossiper, routes) at `http://{name}.test`, and their
  * messages travel through the typed client to each other's `app.request`.
- * Time is a shared manual clock; rounds run when a test calls them.
+ * Requests to any other host go out on the real network (a test's own
+ * listener). Time is a shared manual clock; rounds run when a test calls them.
  *
  * @module
  */
@@ -25,8 +26,12 @@ import { createGossipPeer } from "../fixtures/gossip_network.ts";
 export interface Sent {
   /** Which peer it went to. */
   to: string;
+  /** Its method. */
+  method: string;
   /** Its path. */
   path: string;
+  /** Its `Authorization` header, if any. */
+  authorization: string | null;
   /** Its body text. */
   body: string;
 }
@@ -114,7 +119,14 @@ export function createTestNetwork(options: TestNetworkOptions = {}): TestNetwork
     const name = host.replace(/\.test$/, "");
     const peer = peers.get(name);
     const body = await request.clone().text();
-    sent.push({ to: name, path: new URL(request.url).pathname, body });
+    sent.push({
+      to: name,
+      method: request.method,
+      path: new URL(request.url).pathname,
+      authorization: request.headers.get("authorization"),
+      body,
+    });
+    if (!host.endsWith(".test")) return await globalThis.fetch(request, { redirect: "error" });
     if (!peer) throw new TypeError(`error sending request: connection refused (${host})`);
     return await peer.app.request(request);
   };

@@ -22,6 +22,7 @@ import { freePort } from "../fixtures/ports.ts";
 import { type RedisServer, startRedis } from "../fixtures/redis_server.ts";
 import { type ServiceProcess, startService } from "../fixtures/service_process.ts";
 import { tempDir, until } from "../fixtures/wait.ts";
+import { redisLikeListener } from "./gossip_proof_fixtures.ts";
 import { rid } from "./helpers.ts";
 
 const PEER = "peer/main.ts";
@@ -540,4 +541,35 @@ Deno.test("the gossip endpoints need NETWORK_TOKEN and a well-formed message, an
   assert.deepEqual(taken.body, { accepted: 1, ignored: 0, rejected: [] });
   assert.deepEqual(await available(b), [remote(rid(5), 1)]);
   assert.equal(await inDb(redis, bravo.db, "EXISTS", remoteKey("november", rid(5))), 1);
+});
+
+Deno.test("a record announcing a URL where no peer answers never gets the network token from a peer process", async () => {
+  await using redis = await startRedis();
+  await using bravo = await site("bravo", 1);
+  await using b = await startPeer(redis, bravo, []);
+  await using hostile = redisLikeListener();
+  const mallory = await PeerSigner.generate();
+  const from = await header(mallory, "mallory", hostile.url, []);
+  const pushed = await gossip(b, "push", {
+    protocol: GOSSIP_PROTOCOL,
+    from,
+    records: [{ header: from, advertisements: [] }],
+  });
+  assert.equal(pushed.status, 200, JSON.stringify(pushed.body));
+
+  const mallorysError = async () =>
+    (await get(b, "/api/peers")).body.peers.find(
+      (p: { peerId: string | null }) => p.peerId === "mallory",
+    )?.lastError as string | null | undefined;
+  await until(
+    "bravo has contacted mallory's URL, and failed",
+    async () => hostile.received.length > 0 && Boolean(await mallorysError()),
+  );
+  assert.ok(hostile.received.length >= 1);
+  for (const bytes of hostile.received) {
+    assert.match(bytes, /^GET \/api\/gossip\/challenge\?nonce=[A-Za-z0-9_-]{43} HTTP\/1\.1\r\n/);
+    assert.ok(!bytes.includes(NETWORK_TOKEN), bytes);
+    assert.ok(!/authorization/i.test(bytes), bytes);
+  }
+  assert.match((await mallorysError())!, /no valid answer to a challenge/);
 });

@@ -9,6 +9,7 @@ import { AdvertisementRegistry } from "../../peer/advertisements/mod.ts";
 import { createPeerApp } from "../../peer/app.ts";
 import { MemoryAdvertisementStore } from "../../peer/store/memory_store.ts";
 import type { HttpApp } from "../../shared/http/app.ts";
+import type { Scheduler } from "../../shared/schedule.ts";
 import { callApp, type CallResult } from "../fixtures/http.ts";
 
 /** Options of {@link createTestPeer}. */
@@ -25,6 +26,8 @@ export interface TestPeerOptions {
   apiToken?: string;
   /** Whether to wait for the registry's start (default true). */
   start?: boolean;
+  /** Wakes the expiry of full syncs sent in parts (default: the system scheduler). */
+  scheduler?: Scheduler;
 }
 
 /** A peer under test. */
@@ -50,6 +53,7 @@ export async function createTestPeer(options: TestPeerOptions = {}): Promise<Tes
     ttlMs: (options.ttlSeconds ?? 300) * 1000,
     graceMs: (options.graceSeconds ?? 75) * 1000,
     clock,
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
   if (options.start !== false) await registry.start();
   const app = createPeerApp({ registry, apiToken: options.apiToken });

@@ -373,4 +373,35 @@ export function describeStoreContract(
     assertExpiry(fixture, loaded.get(advertisementKey(a))?.expiresAt ?? 0, t + 2 * LEASE_MS);
     assert.deepEqual(loaded.get(advertisementKey(b))?.advertisement, { ...b, latestVersion: 8 });
   });
+
+  test("a batch with a full-sync record saves the record with its changes, also with none", async (fixture) => {
+    const { store } = fixture;
+    const t = now(fixture);
+    const record = {
+      at: new Date(t).toISOString(),
+      counts: { processed: 2, added: 1, updated: 0, removed: 1 },
+      outcome: "persisted" as const,
+    };
+    await store.write({
+      put: [1, 2].map((n) => ({
+        advertisement: sampleAdvertisement(n),
+        expiresAt: t + LEASE_MS,
+        valueChanged: true,
+      })),
+      remove: [],
+    });
+    await store.write({
+      put: [{ advertisement: sampleAdvertisement(3), expiresAt: t + LEASE_MS, valueChanged: true }],
+      remove: [sampleAdvertisement(1)],
+      fullSync: record,
+    });
+    assert.deepEqual(await store.loadFullSync(), record);
+    assert.deepEqual(
+      [...byKey(await store.loadAll()).keys()].sort(),
+      [2, 3].map((n) => advertisementKey(sampleAdvertisement(n))).sort(),
+    );
+    const unchanged = { ...record, at: new Date(t + 1).toISOString() };
+    await store.write({ put: [], remove: [], fullSync: unchanged });
+    assert.deepEqual(await store.loadFullSync(), unchanged);
+  });
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { getLogger } from "@logtape/logtape";
+import { getLogger, type Logger } from "@logtape/logtape";
 import { PeerClient } from "../../shared/client/peer_client.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import type { HttpApp } from "../../shared/http/app.ts";
@@ -36,6 +36,12 @@ export interface TestNetworkOptions {
   intervalMs?: number;
   /** Retry ceiling in ms (default 60 000). */
   retryMaxMs?: number;
+  /** Most registers per request of a full sync (default: the service's). */
+  partSize?: number;
+  /** Answers a call to the peer instead of it, when it returns a response (a peer that refuses). */
+  intercept?: (request: Request) => Response | undefined;
+  /** Where the sync logs (default: a logger without a sink). */
+  logger?: Logger;
 }
 
 /** A register service and a peer, in one process. */
@@ -88,7 +94,7 @@ export async function createTestNetwork(options: TestNetworkOptions = {}): Promi
       }
       if (!reachable) throw new TypeError("error sending request: Connection refused");
       peerCalls.push(`${request.method} ${new URL(request.url).pathname}`);
-      return await peer.app.request(request);
+      return options.intercept?.(request) ?? await peer.app.request(request);
     },
   });
   const store = options.store ?? openSqliteRegisterStore(":memory:");
@@ -98,7 +104,8 @@ export async function createTestNetwork(options: TestNetworkOptions = {}): Promi
     intervalMs: options.intervalMs ?? 300_000,
     retryMaxMs: options.retryMaxMs ?? 60_000,
     retryJitter: 0,
-    logger: getLogger(["sorcha", "test", "sync"]),
+    ...(options.partSize ? { partSize: options.partSize } : {}),
+    logger: options.logger ?? getLogger(["sorcha", "test", "sync"]),
   });
   const service = new RegisterService(store, { listener: sync, clock });
   const register = createRegisterApp({ service, store, sync, apiToken: options.apiToken });

@@ -4,7 +4,7 @@
  * scheduler and a manual clock.
  */
 import assert from "node:assert/strict";
-import { fullSyncBody } from "../../register/resync/peer_sync.ts";
+import { fullSyncBody } from "../../register/resync/full_sync_request.ts";
 import type { Register } from "../../register/store/types.ts";
 import { createTestNetwork } from "./helpers.ts";
 

@@ -108,6 +108,21 @@ const BAD_CREATES: [string, unknown, string][] = [
     { name: "x".repeat(201), advertise: true },
     "name must be a string of 1 to 200 characters",
   ],
+  [
+    "a name holding a NUL",
+    { name: "evil \u0000 nul", advertise: true },
+    "name must not contain control characters (U+0000 at index 5)",
+  ],
+  [
+    "a name ending in a newline (checked before trimming)",
+    { name: "Land titles\n", advertise: true },
+    "name must not contain control characters (U+000A at index 11)",
+  ],
+  [
+    "a name holding an unpaired surrogate",
+    { name: "a\ud800b", advertise: true },
+    "name must be well-formed Unicode (an unpaired surrogate U+D800 at index 1)",
+  ],
   ["no advertise", { name: "r" }, "advertise is required"],
   ["advertise as a string", { name: "r", advertise: "yes" }, "advertise must be true or false"],
   [
@@ -157,6 +172,11 @@ const BAD_PATCHES: [string, unknown, string][] = [
     "latestDocketVersion must be a whole number from 0",
   ],
   ["advertise null", { advertise: null }, "advertise must be true or false"],
+  [
+    "a name holding an escape character",
+    { name: "\u001b[31mred" },
+    "name must not contain control characters (U+001B at index 0)",
+  ],
   [
     "an unknown field",
     { id: "b".repeat(32) },

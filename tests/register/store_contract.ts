@@ -118,6 +118,21 @@ export function registerStoreContract(
     assert.deepEqual(Object.keys(loaded).sort(), Object.keys(register).sort());
   });
 
+  test("a name holding a NUL comes back whole from get, list, update and delete", async (store) => {
+    // The API refuses such names; a store never cuts what it holds (rows written before).
+    const name = "evil \u0000 nul";
+    const register = sampleRegister(3, { name, advertise: true });
+    await store.insert(register);
+    assert.equal((await store.get(register.id))?.name, name);
+    assert.deepEqual((await store.list()).map((r) => r.name), [name]);
+    assert.deepEqual((await store.list({ advertise: true })).map((r) => r.name), [name]);
+    const changed = await store.update(register.id, { latestVersion: 1 }, register.updatedAt);
+    assert.equal(changed?.before.name, name);
+    assert.equal(changed?.after.name, name);
+    assert.equal((await store.get(register.id))?.name, name, "an update keeps the whole name");
+    assert.equal((await store.delete(register.id))?.name, name);
+  });
+
   test("get of a missing id is undefined", async (store) => {
     await store.insert(sampleRegister(1));
     assert.equal(await store.get(registerId(2)), undefined);

@@ -46,6 +46,14 @@ const bad: [Record<string, string>, string][] = [
     { ADVERT_GRACE_SECONDS: "-1" },
     'Invalid configuration: ADVERT_GRACE_SECONDS="-1": expected a number of seconds from 0, such as 60 or 0.5',
   ],
+  [
+    { API_TOKEN: "" },
+    'Invalid configuration: API_TOKEN="": expected a non-empty token (unset the variable to run without one)',
+  ],
+  [
+    { NETWORK_TOKEN: "  " },
+    'Invalid configuration: NETWORK_TOKEN="  ": expected a non-empty token (unset the variable to run without one)',
+  ],
 ];
 
 for (const [env, message] of bad) {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   AppError,
   codeForGrpcStatus,
+  codeForHttpStatus,
   ERROR_CODES,
   GRPC_STATUS,
   HTTP_STATUS,
@@ -16,6 +17,9 @@ Deno.test("every error code maps to one HTTP status and one gRPC status", () => 
   assert.equal(new AppError("invalid_argument", "x").httpStatus, 400);
   assert.equal(new AppError("invalid_argument", "x").grpcStatus, 3);
   assert.equal(new AppError("unavailable", "x").grpcStatus, 14);
+  assert.equal(new AppError("method_not_allowed", "x").httpStatus, 405);
+  assert.equal(new AppError("method_not_allowed", "x").grpcStatus, 12);
+  assert.equal(codeForHttpStatus(405), "method_not_allowed");
 });
 
 Deno.test("an error's JSON body is {error: {code, message}}", () => {
