@@ -21,6 +21,7 @@ import {
   SMOKE_TIMINGS,
   startDemoNetwork,
 } from "./network.ts";
+import { errorMessage } from "../shared/errors.ts";
 import { freePort } from "../shared/ports.ts";
 import { walkThrough } from "./smoke.ts";
 
@@ -61,7 +62,7 @@ async function smoke(): Promise<number> {
     }
     return failed === 0 ? 0 : 1;
   } catch (error) {
-    console.log(`FAIL  the demo network: ${error instanceof Error ? error.message : error}`);
+    console.log(`FAIL  the demo network: ${errorMessage(error)}`);
     return 1;
   } finally {
     await network?.[Symbol.asyncDispose]();
@@ -84,7 +85,7 @@ async function interactive(): Promise<number> {
     });
   } catch (error) {
     console.error(
-      `Cannot start the demo network: ${error instanceof Error ? error.message : error}` +
+      `Cannot start the demo network: ${errorMessage(error)}` +
         ` (ports ${listPorts(ports).join(", ")} must be free)`,
     );
     return 1;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { errorMessage } from "../shared/errors.ts";
 
 /** A failed expectation: its message is what the check's line says. */
 export class CheckFailed extends Error {}
@@ -41,11 +42,6 @@ export function pause(ms: number): Promise<void> {
  * why not yet (shown when the wait times out).
  */
 export type PollResult = true | false | string;
-
-/** The message of a thrown error. */
-export function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Polls `check` every `intervalMs` (default 250) until it holds; fails with
@@ -103,7 +99,7 @@ export async function untilEach<T extends { readonly name: string }>(
       try {
         seen = await probe(item);
       } catch (error) {
-        seen = message(error);
+        seen = errorMessage(error);
       }
       if (seen === true) times.set(item.name, Date.now() - options.since);
       else if (typeof seen === "string") reasons.set(item.name, seen);
@@ -148,7 +144,7 @@ export function checker(print: (line: string) => void, counts: CheckCounts): Che
       return true;
     } catch (error) {
       counts.failed++;
-      print(`FAIL  ${name}: ${message(error)}`);
+      print(`FAIL  ${name}: ${errorMessage(error)}`);
       return false;
     }
   };

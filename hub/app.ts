@@ -11,6 +11,7 @@ import { createHttpApp, type DependencyState, type HttpApp } from "../shared/htt
 import { createRoute } from "@hono/zod-openapi";
 import { json } from "../shared/http/openapi.ts";
 import { type Clock, systemClock } from "../shared/clock.ts";
+import { errorMessage } from "../shared/errors.ts";
 import { VERSION } from "../shared/version.ts";
 import { iso } from "./http/convert.ts";
 import { addPeerRoutes, addSystemRegisterRoutes } from "./http/routes.ts";
@@ -80,7 +81,7 @@ export function createHubApp(options: HubAppOptions): HttpApp {
         await register.store.currentVersion();
         store = { state: "ok" };
       } catch (error) {
-        store = { state: "down", message: error instanceof Error ? error.message : String(error) };
+        store = { state: "down", message: errorMessage(error) };
       }
       const integrity = register.integrity;
       return {

@@ -18,6 +18,7 @@ import {
   stringWithDefault,
   wholeNumber,
 } from "../shared/config.ts";
+import { errorMessage } from "../shared/errors.ts";
 
 /** The variables the hub reads, with their defaults. */
 export const hubConfigSchema = z.object({
@@ -94,7 +95,7 @@ function hostnamePattern(pattern: string): RegExp {
     throw new ConfigError(
       `Invalid configuration: HUB_HOSTNAME_PATTERN=${
         JSON.stringify(pattern)
-      }: expected a regular expression (${error instanceof Error ? error.message : error})`,
+      }: expected a regular expression (${errorMessage(error)})`,
     );
   }
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { systemClock } from "../shared/clock.ts";
+import { errorMessage } from "../shared/errors.ts";
 import { createSystemScheduler } from "../shared/schedule.ts";
 import { log } from "../shared/logging.ts";
 import { serveUntilSignal } from "../shared/serve.ts";
@@ -39,7 +40,7 @@ export async function runPeer(config: PeerConfig, entry: string | URL): Promise<
     signer = await loadPeerSigner(config.dataDir);
   } catch (error) {
     logger.error("Cannot start: {error}", {
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     });
     Deno.exit(1);
   }

@@ -149,9 +149,16 @@ export function codeForGrpcStatus(status: number): ErrorCode {
   return exact ?? GRPC_STATUS_FALLBACK[status] ?? "internal";
 }
 
+/**
+ * What a thrown value says, for a message or a log line: an `Error`'s
+ * `message` (without its name or stack), anything else as `String()` does.
+ */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Wraps any thrown value as an {@link AppError}, keeping one that already is. */
 export function toAppError(error: unknown, fallback: ErrorCode = "internal"): AppError {
   if (error instanceof AppError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new AppError(fallback, message, { cause: error });
+  return new AppError(fallback, errorMessage(error), { cause: error });
 }

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { AppError } from "./errors.ts";
+import { AppError, errorMessage } from "./errors.ts";
 
 /**
  * What went wrong: the port is taken (`in_use`) or needs privileges
@@ -38,7 +38,7 @@ export function listenProblem(error: unknown): ListenProblem {
   if (error instanceof Deno.errors.AddrInUse) return "in_use";
   if (error instanceof Deno.errors.AddrNotAvailable) return "not_local";
   if (error instanceof Deno.errors.PermissionDenied) return "permission";
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (/EADDRINUSE/.test(message)) return "in_use";
   if (/EACCES/.test(message)) return "permission";
   if (/EADDRNOTAVAIL|EINVAL/.test(message)) return "not_local";
@@ -82,7 +82,7 @@ function explanation(problem: ListenProblem, address: ListenAddress, cause: stri
  */
 export function listenError(cause: unknown, address: ListenAddress, what: string): AppError {
   const problem = listenProblem(cause);
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const reason = errorMessage(cause);
   const details: ListenDetails = { ...address, listenProblem: problem };
   return new AppError(
     "unavailable",
@@ -117,7 +117,7 @@ export function listenFailureLine(
   const host = `${variables.host}=${JSON.stringify(details.host)}`;
   const port = `${variables.port}=${JSON.stringify(String(details.port))}`;
   const cause = (error as AppError).cause;
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const reason = errorMessage(cause);
   const named = problem === "in_use" || problem === "permission"
     ? port
     : problem === "other"

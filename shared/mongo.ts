@@ -8,7 +8,7 @@
  * @module
  */
 import { type Collection, type Document, MongoClient, type ReadPreferenceMode } from "mongodb";
-import { AppError } from "./errors.ts";
+import { AppError, errorMessage } from "./errors.ts";
 import { databaseFromUrl, redactSecrets, redactUrl, urlSecrets } from "./mongo_url.ts";
 
 /** Options of {@link connectMongoCollection}. */
@@ -80,7 +80,7 @@ function mongoFailure(
   options: { store: string; secrets: readonly string[]; context?: string | undefined },
 ): AppError {
   if (cause instanceof AppError) return cause;
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const reason = errorMessage(cause);
   const message = options.context ? `${options.context}: ${reason}` : reason;
   return new AppError(
     "unavailable",

@@ -6,6 +6,7 @@
  * @module
  */
 import { ConfigError } from "./config.ts";
+import { errorMessage } from "./errors.ts";
 
 /** Reads the PEM file at `path`, named by `variable`; a ConfigError when it cannot be read or is not PEM. */
 export async function readPemFile(path: string, variable: string): Promise<Uint8Array> {
@@ -15,7 +16,7 @@ export async function readPemFile(path: string, variable: string): Promise<Uint8
   } catch (error) {
     throw new ConfigError(
       `Invalid configuration: ${variable}=${JSON.stringify(path)}: cannot read the PEM file (${
-        error instanceof Error ? error.message : error
+        errorMessage(error)
       })`,
     );
   }

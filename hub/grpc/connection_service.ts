@@ -6,30 +6,18 @@
  */
 import {
   type CentralNodeConnection,
-  DisconnectReason,
   NodeHealth,
 } from "../../gen/sorcha/peer/v1/central_node_connection_pb.ts";
 import type { ServiceImplementation } from "../../shared/grpc/mod.ts";
-import type { DisconnectReason as Reason } from "../peers/sessions.ts";
 import type { HubContext } from "./context.ts";
-import { connectedPeerMessage } from "./messages.ts";
+import { connectedPeerMessage, connectInput, disconnectReason } from "./messages.ts";
 import {
   actionFor,
   connectRequest,
   disconnectRequest,
-  MAX_BLUEPRINT_SIZE,
   parseRequest,
   statusRequest,
 } from "./requests.ts";
-
-const REASONS: Readonly<Record<number, Reason>> = {
-  [DisconnectReason.UNKNOWN]: "unknown",
-  [DisconnectReason.SHUTDOWN]: "shutdown",
-  [DisconnectReason.HEARTBEAT_TIMEOUT]: "heartbeat_timeout",
-  [DisconnectReason.FAILOVER]: "failover",
-  [DisconnectReason.ERROR]: "error",
-  [DisconnectReason.CLIENT_REQUEST]: "client_request",
-};
 
 /** What a connecting peer is told of its version against the hub's. */
 function connectMessage(version: number, peerVersion: number): string {
@@ -46,25 +34,14 @@ export function connectionService(
   hub: HubContext,
 ): ServiceImplementation<typeof CentralNodeConnection> {
   return {
-    connectToCentralNode(request) {
+    async connectToCentralNode(request) {
       const action = actionFor("connect", request);
       const input = parseRequest(connectRequest, request, action);
       hub.rateLimiter.take(input.peerId, action);
-      const info = input.peerInfo;
-      const session = hub.sessions.connect({
-        peerId: input.peerId,
-        address: info?.address ?? "",
-        port: info?.port ?? 0,
-        nodeType: info?.nodeType || "Peer",
-        capabilities: {
-          supportsPushNotifications: info?.capabilities?.supportsPushNotifications ?? false,
-          supportsIncrementalSync: info?.capabilities?.supportsIncrementalSync ?? false,
-          maxBlueprintSize: info?.capabilities?.maxBlueprintSize || MAX_BLUEPRINT_SIZE,
-          isNatRestricted: info?.capabilities?.isNatRestricted ?? false,
-        },
-        lastKnownVersion: input.lastKnownVersion,
-        connectionTime: input.connectionTime,
-      });
+      // Catches up with publications of hubs sharing the store first: a peer failing over from
+      // another hub must not see this one as behind its replica only because it has not polled yet.
+      await hub.register.refresh();
+      const session = hub.sessions.connect(connectInput(input));
       const version = hub.register.version;
       const { settings } = hub;
       return {
@@ -92,7 +69,7 @@ export function connectionService(
       const { disconnectedAt } = hub.sessions.disconnect({
         peerId: input.peerId,
         sessionId: input.sessionId,
-        reason: REASONS[input.reason] ?? "unknown",
+        reason: disconnectReason(input.reason),
       });
       return {
         success: true,

@@ -10,7 +10,7 @@
  * The bytes are those protobuf-es gives for `entryMessage(entry)` and
  * `notificationMessage(frame, now)` of `messages.ts` (tests hold them
  * equal); streams yield them as they are (see `Encoded` in
- * `shared/grpc/handlers.ts`).
+ * `shared/grpc/response_writers.ts`).
  *
  * @module
  */

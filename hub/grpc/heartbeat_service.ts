@@ -7,17 +7,18 @@
  * @module
  */
 import type { MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import type {
-  Heartbeat,
-  HeartbeatAcknowledgementSchema,
-  HeartbeatMessageSchema,
+import {
+  type Heartbeat,
+  type HeartbeatAcknowledgementSchema,
+  type HeartbeatMessageSchema,
+  RecommendedAction,
 } from "../../gen/sorcha/peer/v1/heartbeat_pb.ts";
 import { AppError } from "../../shared/errors.ts";
 import { quoteInput } from "../../shared/quote.ts";
 import type { ServiceImplementation } from "../../shared/grpc/mod.ts";
-import type { HeartbeatStatusView } from "../peers/sessions.ts";
+import { statusSummary } from "../peers/status_views.ts";
 import type { HubContext } from "./context.ts";
-import { actionValue, heartbeatStatusMessage } from "./messages.ts";
+import { enumValue, heartbeatInput, heartbeatStatusMessage } from "./messages.ts";
 import { actionFor, heartbeatMessage, heartbeatStatusRequest, parseRequest } from "./requests.ts";
 
 /** Records one beat and answers it. */
@@ -30,50 +31,15 @@ function acknowledge(
   const beat = parseRequest(heartbeatMessage, request, action);
   hub.rateLimiter.take(beat.peerId, action);
   const hubVersion = hub.register.version;
-  const outcome = hub.sessions.recordHeartbeat({
-    peerId: beat.peerId,
-    sessionId: beat.sessionId,
-    timestamp: beat.timestamp,
-    sequenceNumber: beat.sequenceNumber,
-    lastSyncVersion: beat.lastSyncVersion,
-    ...(beat.metrics ? { isSyncing: beat.metrics.isSyncing } : {}),
-  }, { hubVersion });
+  const outcome = hub.sessions.recordHeartbeat(heartbeatInput(beat), { hubVersion });
   return {
     success: outcome.known,
     timestamp: BigInt(hub.clock.now()),
     centralNodeId: hub.hubId,
     currentSystemRegisterVersion: BigInt(hubVersion),
     message: outcome.message,
-    recommendedAction: actionValue(outcome.action),
+    recommendedAction: enumValue(RecommendedAction, outcome.action),
     serverLatencyMs: BigInt(Math.round(performance.now() - began)),
-  };
-}
-
-/**
- * A summary of every active peer's heartbeat state (GetHeartbeatStatus with
- * no peer id): totals, and the worst health among them.
- */
-function summary(views: HeartbeatStatusView[], hubVersion: number): HeartbeatStatusView {
-  const count = (health: HeartbeatStatusView["health"]) =>
-    views.filter((view) => view.health === health).length;
-  const latencies = views.filter((view) => view.totalReceived > 0);
-  return {
-    peerId: "",
-    sessionId: "",
-    lastHeartbeatTime: Math.max(0, ...views.map((view) => view.lastHeartbeatTime)),
-    missedHeartbeats: views.reduce((sum, view) => sum + view.missedHeartbeats, 0),
-    isHealthy: views.every((view) => view.isHealthy),
-    statusMessage: `${views.length} active peers: ${count("healthy")} healthy, ${
-      count("warning")
-    } warning, ${count("critical")} critical`,
-    totalReceived: views.reduce((sum, view) => sum + view.totalReceived, 0),
-    totalMissed: views.reduce((sum, view) => sum + view.totalMissed, 0),
-    averageLatencyMs: latencies.length
-      ? latencies.reduce((sum, view) => sum + view.averageLatencyMs, 0) / latencies.length
-      : 0,
-    lastKnownSyncVersion: Math.min(hubVersion, ...views.map((view) => view.lastKnownSyncVersion)),
-    versionLag: Math.max(0, ...views.map((view) => view.versionLag)),
-    health: count("critical") > 0 ? "critical" : count("warning") > 0 ? "warning" : "healthy",
   };
 }
 
@@ -97,7 +63,7 @@ export function heartbeatService(hub: HubContext): ServiceImplementation<typeof 
       const hubVersion = hub.register.version;
       if (input.peerId === "") {
         return heartbeatStatusMessage(
-          summary(hub.sessions.heartbeatStatuses({ hubVersion }), hubVersion),
+          statusSummary(hub.sessions.heartbeatStatuses({ hubVersion }), { hubVersion }),
         );
       }
       const view = hub.sessions.heartbeatStatus(input.peerId, { hubVersion });

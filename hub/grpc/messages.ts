@@ -1,30 +1,93 @@
 /**
- * The hub's domain values as contract messages (contracts.md §1): entries,
- * notifications and keep-alives, heartbeat states. Times and versions leave
- * as int64 (bigint).
+ * The one mapping between the contract's messages (contracts.md §1) and the
+ * hub's values: entries, notifications and keep-alives, heartbeat states and
+ * connected peers as messages; connect requests, heartbeats and disconnect
+ * reasons (validated by `requests.ts`) as the peer sessions take them. Times
+ * and versions leave as int64 (bigint). An enum value of the contract is
+ * the hub's name for it in lower case (`HEARTBEAT_TIMEOUT`:
+ * `"heartbeat_timeout"`), so {@link enumValue} and {@link enumName} map
+ * every such enum, both ways.
  *
  * @module
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { z } from "zod";
 import {
   HeartbeatHealthStatus,
   type HeartbeatStatusSchema,
-  RecommendedAction,
 } from "../../gen/sorcha/peer/v1/heartbeat_pb.ts";
 import {
   type BlueprintNotificationSchema,
   NotificationType,
   type SystemRegisterEntrySchema,
 } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
-import { PeerConnectionStatus } from "../../gen/sorcha/peer/v1/central_node_connection_pb.ts";
+import {
+  DisconnectReason,
+  PeerConnectionStatus,
+} from "../../gen/sorcha/peer/v1/central_node_connection_pb.ts";
 import type { Frame } from "../notifications/broadcaster.ts";
 import { blueprintSummary, type NotificationKind } from "../notifications/events.ts";
-import type {
-  ConnectedPeerView,
-  HeartbeatStatusView,
-  RecommendedAction as Action,
-} from "../peers/sessions.ts";
+import type { HeartbeatInput } from "../peers/heartbeat_scoring.ts";
+import type { ConnectInput, DisconnectReason as Reason } from "../peers/session.ts";
+import type { ConnectedPeerView, HeartbeatStatusView } from "../peers/status_views.ts";
 import { type BlueprintEntry, SYSTEM_REGISTER_ID } from "../system_register/types.ts";
+import { type connectRequest, type heartbeatMessage, MAX_BLUEPRINT_SIZE } from "./requests.ts";
+
+/** A generated enum: names to numbers, and numbers back to names. */
+type ProtoEnum = Record<string, string | number>;
+
+/** The contract's value of the enum member the hub calls `name` (`"sync"`: `SYNC`). */
+export function enumValue<E extends ProtoEnum>(
+  values: E,
+  name: Lowercase<keyof E & string>,
+): number {
+  return values[name.toUpperCase()] as number;
+}
+
+/** The hub's name of the contract's enum `value` (`SYNC`: `"sync"`), if the enum has it. */
+export function enumName<E extends ProtoEnum>(
+  values: E,
+  value: number,
+): Lowercase<keyof E & string> | undefined {
+  const name = values[value];
+  return typeof name === "string" ? name.toLowerCase() as Lowercase<keyof E & string> : undefined;
+}
+
+/** A validated ConnectRequest as the peer sessions take it (defaults for what it leaves out). */
+export function connectInput(request: z.output<typeof connectRequest>): ConnectInput {
+  const info = request.peerInfo;
+  return {
+    peerId: request.peerId,
+    address: info?.address ?? "",
+    port: info?.port ?? 0,
+    nodeType: info?.nodeType || "Peer",
+    capabilities: {
+      supportsPushNotifications: info?.capabilities?.supportsPushNotifications ?? false,
+      supportsIncrementalSync: info?.capabilities?.supportsIncrementalSync ?? false,
+      maxBlueprintSize: info?.capabilities?.maxBlueprintSize || MAX_BLUEPRINT_SIZE,
+      isNatRestricted: info?.capabilities?.isNatRestricted ?? false,
+    },
+    lastKnownVersion: request.lastKnownVersion,
+    connectionTime: request.connectionTime,
+  };
+}
+
+/** A validated HeartbeatMessage as the peer sessions take it. */
+export function heartbeatInput(beat: z.output<typeof heartbeatMessage>): HeartbeatInput {
+  return {
+    peerId: beat.peerId,
+    sessionId: beat.sessionId,
+    timestamp: beat.timestamp,
+    sequenceNumber: beat.sequenceNumber,
+    lastSyncVersion: beat.lastSyncVersion,
+    ...(beat.metrics ? { isSyncing: beat.metrics.isSyncing } : {}),
+  };
+}
+
+/** A DisconnectRequest's reason as the hub names it (`"unknown"` for a value it does not know). */
+export function disconnectReason(value: number): Reason {
+  return enumName(DisconnectReason, value) ?? "unknown";
+}
 
 /** Options of {@link entryMessage}. */
 export interface EntryMessageOptions {
@@ -93,25 +156,6 @@ export function notificationMessage(
   };
 }
 
-const ACTIONS: Readonly<Record<Action, RecommendedAction>> = {
-  none: RecommendedAction.NONE,
-  sync: RecommendedAction.SYNC,
-  reconnect: RecommendedAction.RECONNECT,
-};
-
-/** A recommended action as its enum value. */
-export function actionValue(action: Action): RecommendedAction {
-  return ACTIONS[action];
-}
-
-const HEALTH: Readonly<Record<HeartbeatStatusView["health"], HeartbeatHealthStatus>> = {
-  healthy: HeartbeatHealthStatus.HEALTHY,
-  warning: HeartbeatHealthStatus.WARNING,
-  critical: HeartbeatHealthStatus.CRITICAL,
-  timeout: HeartbeatHealthStatus.TIMEOUT,
-  disconnected: HeartbeatHealthStatus.DISCONNECTED,
-};
-
 /** A peer's heartbeat state as a HeartbeatStatus. */
 export function heartbeatStatusMessage(
   view: HeartbeatStatusView,
@@ -128,15 +172,9 @@ export function heartbeatStatusMessage(
     averageLatencyMs: view.averageLatencyMs,
     lastKnownSyncVersion: BigInt(view.lastKnownSyncVersion),
     versionLag: BigInt(view.versionLag),
-    healthStatus: HEALTH[view.health],
+    healthStatus: enumValue(HeartbeatHealthStatus, view.health),
   };
 }
-
-const PEER_STATUS: Readonly<Record<ConnectedPeerView["status"], PeerConnectionStatus>> = {
-  connected: PeerConnectionStatus.CONNECTED,
-  heartbeat_timeout: PeerConnectionStatus.HEARTBEAT_TIMEOUT,
-  syncing: PeerConnectionStatus.SYNCING,
-};
 
 /** A connected peer as a ConnectedPeerInfo. */
 export function connectedPeerMessage(view: ConnectedPeerView) {
@@ -146,6 +184,6 @@ export function connectedPeerMessage(view: ConnectedPeerView) {
     connectedAt: BigInt(view.connectedAt),
     lastHeartbeatAt: BigInt(view.lastHeartbeatAt),
     lastSyncVersion: BigInt(view.lastSyncVersion),
-    status: PEER_STATUS[view.status],
+    status: enumValue(PeerConnectionStatus, view.status),
   };
 }

@@ -18,7 +18,7 @@ import {
   type SyncRequestSchema,
   type SystemRegisterSync,
 } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import { type CallContext, pushed, type ServiceImplementation } from "../../shared/grpc/mod.ts";
 import { NO_FILTERS } from "../notifications/filters.ts";
 import type { EntriesOptions } from "../system_register/types.ts";
@@ -82,7 +82,7 @@ async function* syncStream(
       }
     } catch (error) {
       if (options.context.signal.aborted) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       throw new AppError(
         "unavailable",
         `${action}: the stream stopped after version ${record.version} (${record.entries} entries sent) because the store failed: ${reason}; sync again from the last version received`,

@@ -10,7 +10,8 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { Clock } from "../../shared/clock.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
+import { quoteInput } from "../../shared/quote.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import { NotificationBroadcaster } from "../notifications/broadcaster.ts";
 import type { BlueprintEvent } from "../notifications/events.ts";
@@ -195,7 +196,7 @@ export class SystemRegister {
    * hub's alone: publishing it is refused (permission_denied).
    */
   async publish(publication: Publication): Promise<PublishOutcome> {
-    const action = `Cannot publish blueprint "${publication.blueprintId}"`;
+    const action = `Cannot publish blueprint ${quoteInput(publication.blueprintId)}`;
     if (publication.blueprintId === GENESIS_BLUEPRINT_ID) {
       throw new AppError(
         "permission_denied",
@@ -251,7 +252,7 @@ export class SystemRegister {
       if (wasOk && !report.ok) this.#endSubscriptions();
     } catch (error) {
       this.#options.logger?.warning("Cannot check the system register's integrity: {error}", {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     }
     return this.#integrity;

@@ -9,6 +9,7 @@
  * @module
  */
 import { join } from "node:path";
+import { openChosenStore, type StoreLocation } from "../../shared/store_choice.ts";
 import type { MongoSystemRegisterStore, MongoSystemRegisterStoreOptions } from "./mongo_store.ts";
 import { openSqliteSystemRegisterStore } from "./sqlite_store.ts";
 import type { SystemRegisterStore } from "./types.ts";
@@ -16,13 +17,8 @@ import type { SystemRegisterStore } from "./types.ts";
 /** File name of the SQLite system register inside the data directory. */
 export const SYSTEM_REGISTER_FILE_NAME = "system-register.db";
 
-/** Options of {@link openSystemRegisterStore}. */
-export interface OpenSystemRegisterStoreOptions {
-  /** MongoDB to use; without it, the SQLite store in {@link OpenSystemRegisterStoreOptions.dataDir}. */
-  mongodbUrl?: string;
-  /** Directory of the SQLite store (created if needed). */
-  dataDir: string;
-}
+/** Options of {@link openSystemRegisterStore}: MongoDB's URL, or the SQLite store's directory (created if needed). */
+export type OpenSystemRegisterStoreOptions = StoreLocation;
 
 /**
  * Connects to MongoDB at `url` (see `openMongoSystemRegisterStore` in `./mongo_store.ts`),
@@ -43,6 +39,8 @@ export async function openMongoSystemRegisterStore(
 export async function openSystemRegisterStore(
   options: OpenSystemRegisterStoreOptions,
 ): Promise<SystemRegisterStore> {
-  if (options.mongodbUrl) return await openMongoSystemRegisterStore(options.mongodbUrl);
-  return openSqliteSystemRegisterStore(join(options.dataDir, SYSTEM_REGISTER_FILE_NAME));
+  return await openChosenStore<SystemRegisterStore>(options, {
+    mongo: (url) => openMongoSystemRegisterStore(url),
+    sqlite: (dataDir) => openSqliteSystemRegisterStore(join(dataDir, SYSTEM_REGISTER_FILE_NAME)),
+  });
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
+import { errorMessage } from "../../shared/errors.ts";
 import type { BlueprintEvent } from "../notifications/events.ts";
 import { ActiveDigest } from "./active_digest.ts";
 import { ActiveVersions } from "./active_versions.ts";
@@ -181,7 +182,7 @@ export class RegisterWatcher {
       }
     } catch (error) {
       this.#options.logger?.warning("Cannot read new system register entries: {error}", {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     }
   }

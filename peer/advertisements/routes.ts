@@ -1,24 +1,36 @@
 /**
- * The peer's advertisement endpoints (contracts.md §2).
+ * The peer's advertisement endpoints (contracts.md §2): the wire schemas of
+ * `shared/contracts/advertisements.ts` mapped to and from the registry's
+ * types (`registry.ts`).
+ *
+ * A bulk request's body is read as bytes and its digest handed to the
+ * registry with a way to parse it: a body identical to the last one applied,
+ * with nothing changed since, only renews leases and is never parsed.
  *
  * @module
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
 import { changeErrors, json } from "../../shared/http/openapi.ts";
+import { invalidArgument } from "../../shared/http/validation.ts";
 import { quoteInput } from "../../shared/quote.ts";
 import {
   AdvertiseRegisterRequestSchema,
   AdvertiseRegisterResponseSchema,
   type AvailableRegisterInfo,
   AvailableRegistersSchema,
+  type BulkAdvertiseRequest,
   BulkAdvertiseRequestSchema,
+  type BulkAdvertiseResponse,
   BulkAdvertiseResponseSchema,
   RegisterIdSchema,
+  type SyncStateResponse,
   SyncStateResponseSchema,
   WithdrawRegisterResponseSchema,
 } from "../../shared/contracts/advertisements.ts";
-import type { AdvertisementRegistry } from "./registry.ts";
+import type { AdvertisementRegistry, BulkRequest } from "./registry.ts";
 
 const errors = changeErrors;
 
@@ -89,32 +101,49 @@ async function digestOf(body: ArrayBuffer): Promise<string> {
   return Array.from(hash, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** Body digests of bulk requests on their way to the handler. */
-const bodyDigests = new WeakMap<Request, string>();
+/** A JSON media type, with parameters, as the other routes' validation takes it. */
+const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
+
+/**
+ * A bulk request's body, as bytes: `415` unless it is sent as JSON (an empty body may come
+ * without a content type, and then parses as `{}`).
+ */
+async function bulkBody(c: Context): Promise<ArrayBuffer | undefined> {
+  const contentType = c.req.header("content-type");
+  const body = await c.req.arrayBuffer();
+  const json = contentType === undefined
+    ? body.byteLength === 0
+    : JSON_CONTENT_TYPE.test(contentType);
+  if (!json) throw new HTTPException(415, { message: "Unsupported Media Type" });
+  return contentType === undefined ? undefined : body;
+}
+
+/** A bulk request's body parsed and checked: `400` naming what is wrong, as the other routes. */
+function parseBulk(body: ArrayBuffer | undefined): BulkRequest {
+  let value: unknown = {};
+  if (body !== undefined) {
+    try {
+      value = JSON.parse(new TextDecoder().decode(body));
+    } catch {
+      throw new HTTPException(400, { message: "Malformed JSON in request body" });
+    }
+  }
+  const result = BulkAdvertiseRequestSchema.safeParse(value);
+  if (!result.success) throw invalidArgument("Cannot bulk-advertise registers", result.error);
+  return result.data satisfies BulkAdvertiseRequest;
+}
 
 /** Adds the advertisement endpoints to an app. */
 export function addAdvertisementRoutes(app: HttpApp, registry: AdvertisementRegistry): void {
-  // A reconciliation that sends the same body as last time, with nothing
-  // changed since, only renews leases: answered without parsing the body.
-  app.use(bulkAdvertise.path, async (c, next) => {
-    if (c.req.method !== "POST" || !c.req.header("content-type")?.includes("application/json")) {
-      return await next();
-    }
-    const digest = await digestOf(await c.req.arrayBuffer());
-    const renewed = await registry.renewIdentical(digest);
-    if (renewed) return c.json(renewed, 200);
-    bodyDigests.set(c.req.raw, digest);
-    await next();
+  // Documented like the others, but served by a handler that reads the body itself, so that
+  // an identical body is recognised by its digest before anything parses it.
+  app.openAPIRegistry.registerPath(bulkAdvertise);
+  app.post(bulkAdvertise.path, async (c) => {
+    const body = await bulkBody(c);
+    const digest = body === undefined ? undefined : await digestOf(body);
+    const result = await registry.bulkAdvertise(() => parseBulk(body), { digest });
+    return c.json(result satisfies BulkAdvertiseResponse, 200);
   });
-
-  app.openapi(
-    bulkAdvertise,
-    async (c) => {
-      const digest = bodyDigests.get(c.req.raw);
-      return c.json(await registry.bulkAdvertise(c.req.valid("json"), { digest }), 200);
-    },
-    rejectInvalid("Cannot bulk-advertise registers"),
-  );
 
   app.openapi(available, async (c) => {
     await registry.start();
@@ -151,6 +180,6 @@ export function addAdvertisementRoutes(app: HttpApp, registry: AdvertisementRegi
 
   app.openapi(syncState, async (c) => {
     await registry.start();
-    return c.json(registry.syncState(), 200);
+    return c.json(registry.syncState() satisfies SyncStateResponse, 200);
   });
 }

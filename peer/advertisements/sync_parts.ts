@@ -10,9 +10,9 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { Clock } from "../../shared/clock.ts";
-import type { AdvertisementItem } from "../../shared/contracts/advertisements.ts";
 import { AppError } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
+import type { LocalItem } from "./local_set.ts";
 
 /** How long the parts of an unfinished sync are kept after its latest part, by default. */
 export const DEFAULT_PART_TIMEOUT_MS = 120_000;
@@ -28,13 +28,13 @@ export interface SyncPart {
   /** Whether it is the last. */
   lastPart?: boolean | undefined;
   /** Its items. */
-  advertisements: AdvertisementItem[];
+  advertisements: LocalItem[];
 }
 
 /** A whole sync, once its last part has come. */
 export interface WholeSync {
   /** Every part's items, in order. */
-  items: AdvertisementItem[];
+  items: LocalItem[];
   /** Names the item at an index of `items` by its part: `part 2 advertisements[17]`. */
   describe(index: number): string;
 }
@@ -65,7 +65,7 @@ export interface SyncPartsOptions {
 
 interface Pending {
   syncId: string;
-  parts: AdvertisementItem[][];
+  parts: LocalItem[][];
   items: number;
   expiresAt: number;
 }
@@ -125,10 +125,10 @@ export class SyncParts {
     return undefined;
   }
 
-  /** The unfinished syncs, least recently continued first. */
+  /** The unfinished syncs, least recently continued first; expired ones are skipped (not dropped). */
   pending(): PendingSyncView[] {
-    this.#expire();
-    return [...this.#pending.values()].map((p) => ({
+    const now = this.#options.clock.now();
+    return [...this.#pending.values()].filter((p) => p.expiresAt > now).map((p) => ({
       syncId: p.syncId,
       parts: p.parts.length,
       items: p.items,
@@ -179,7 +179,7 @@ export class SyncParts {
 }
 
 /** The union of a sync's parts, with a way to name an item by its part. */
-function whole(parts: AdvertisementItem[][]): WholeSync {
+function whole(parts: LocalItem[][]): WholeSync {
   const starts: number[] = [];
   let count = 0;
   for (const part of parts) {

@@ -9,6 +9,7 @@
  * @module
  */
 import { type ChallengeResponse, GOSSIP_PROTOCOL } from "../../shared/contracts/gossip.ts";
+import { shortenInput } from "../../shared/quote.ts";
 import { normalizeUrl } from "./membership.ts";
 import { type PeerSigner, type SignatureVerifier, toBase64Url } from "./signing.ts";
 
@@ -93,7 +94,7 @@ export async function checkChallengeAnswer(
   if (answer.peerId !== expected.peerId) mismatches.push(`as peer "${answer.peerId}"`);
   if (answer.publicKey !== expected.publicKey) mismatches.push("with another key");
   if (normalizeUrl(answer.url) !== normalizeUrl(expected.url)) {
-    mismatches.push(`for the URL ${answer.url}`);
+    mismatches.push(`for the URL ${shortenInput(answer.url)}`);
   }
   if (mismatches.length === 0) return undefined;
   return { reason: `a peer answers there ${mismatches.join(", ")}`, otherPeer: true };

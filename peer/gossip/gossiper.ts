@@ -26,6 +26,7 @@ import {
 } from "../../shared/contracts/gossip.ts";
 import { AppError, toAppError } from "../../shared/errors.ts";
 import { log } from "../../shared/logging.ts";
+import { shortenInput } from "../../shared/quote.ts";
 import { jitterBound, type Scheduler } from "../../shared/schedule.ts";
 import type { AdvertisementRegistry, RemoteItem } from "../advertisements/mod.ts";
 import {
@@ -386,7 +387,7 @@ export class Gossiper {
     let messages = 0;
     // The transport bounds each request's time; this signal stops them at close.
     const signal = this.#stop.signal;
-    const action = `Cannot gossip with ${member.peerId ?? "seed"} at ${member.url}`;
+    const action = `Cannot gossip with ${member.peerId ?? "seed"} at ${shortenInput(member.url)}`;
     try {
       await this.proofs.prove(member, signal);
       messages++;

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Clock } from "../../shared/clock.ts";
+import { shortenInput } from "../../shared/quote.ts";
 
 /** One known peer. */
 export interface Member {
@@ -217,7 +218,10 @@ export class Membership {
         this.#dirty = true;
       }
     } else if (contacted && contacted.peerId !== identity.peerId) {
-      this.failed(contacted, `${contacted.url} now answers as peer "${identity.peerId}"`);
+      this.failed(
+        contacted,
+        `${shortenInput(contacted.url)} now answers as peer "${identity.peerId}"`,
+      );
     }
     if (!this.learn(identity)) return;
     const member = this.get(identity.peerId)!;

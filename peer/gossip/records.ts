@@ -51,6 +51,14 @@ export interface TakeResult {
   rejected: { peerId: string; reason: string }[];
 }
 
+/** One record of a batch that passed {@link RecordBook.check}. */
+export interface CheckedRecord {
+  /** Its header. */
+  header: RecordHeader;
+  /** The set it carries, when that set would be taken. */
+  items: RemoteItem[] | undefined;
+}
+
 /** What to do with one record: take it (with its set, or renewing the held one), ignore it, or reject it. */
 type Verdict =
   | { kind: "take"; withSet: boolean }
@@ -133,14 +141,22 @@ export class RecordBook {
   }
 
   /**
-   * Takes a batch of records. Throws `invalid_argument` (and changes
-   * nothing) when any record is malformed: a bad signature, a set it would
-   * take that does not match its digest or count or lists a register twice,
-   * an owner listed twice.
+   * Takes a batch of records: {@link check}, then {@link apply}. Throws
+   * `invalid_argument` (and changes nothing) when any record is malformed.
    */
   async take(records: readonly GossipRecord[], action: string): Promise<TakeResult> {
+    return await this.apply(await this.check(records, action));
+  }
+
+  /**
+   * Checks a batch of records, changing nothing. Throws `invalid_argument`
+   * when any record is malformed: a bad signature, a set it would take that
+   * does not match its digest or count or lists a register twice, an owner
+   * listed twice.
+   */
+  async check(records: readonly GossipRecord[], action: string): Promise<CheckedRecord[]> {
     const seen = new Set<string>();
-    const checked: { header: RecordHeader; items: RemoteItem[] | undefined }[] = [];
+    const checked: CheckedRecord[] = [];
     for (let index = 0; index < records.length; index++) {
       const record = records[index]!;
       const header = record.header;
@@ -160,7 +176,16 @@ export class RecordBook {
         : undefined;
       checked.push({ header, items });
     }
-    return await this.#serially(async () => {
+    return checked;
+  }
+
+  /**
+   * Applies a batch that passed {@link check}, once the batches given before
+   * it are applied (it is queued when called): each record is judged again
+   * against what is held by then, and taken or left on its own merits.
+   */
+  apply(checked: readonly CheckedRecord[]): Promise<TakeResult> {
+    return this.#serially(async () => {
       const result: TakeResult = { accepted: 0, ignored: 0, rejected: [] };
       for (const { header, items } of checked) {
         if (
@@ -174,7 +199,7 @@ export class RecordBook {
         else if (verdict.kind === "reject") {
           result.rejected.push({ peerId: header.peerId, reason: verdict.reason });
         } else {
-          await this.#apply(header, verdict.withSet ? items : undefined);
+          await this.#applyOne(header, verdict.withSet ? items : undefined);
           result.accepted++;
         }
       }
@@ -221,7 +246,7 @@ export class RecordBook {
     return { kind: "take", withSet: !sameSet };
   }
 
-  async #apply(header: RecordHeader, items: RemoteItem[] | undefined): Promise<void> {
+  async #applyOne(header: RecordHeader, items: RemoteItem[] | undefined): Promise<void> {
     const registry = this.#options.registry;
     this.#applying.add(header.peerId);
     try {

@@ -7,7 +7,7 @@
  * @module
  */
 import type { GossipAdvertisement, RecordHeader } from "../../shared/contracts/gossip.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 
 /** File name of the key pair inside the data directory. */
 export const PEER_KEY_FILE = "peer-key.json";
@@ -157,7 +157,7 @@ export async function loadPeerSigner(dataDir: string): Promise<PeerSigner> {
       throw new AppError(
         "failed_precondition",
         `Cannot use the peer key in ${path}: it is not an Ed25519 private key in JWK form (${
-          error instanceof Error ? error.message : String(error)
+          errorMessage(error)
         }). Restore the file, or delete it to give this peer a new key (other peers then refuse its id until they forget the old key).`,
         { cause: error },
       );

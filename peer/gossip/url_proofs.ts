@@ -24,6 +24,7 @@ import type { Clock } from "../../shared/clock.ts";
 import type { ChallengeRequest, ChallengeResponse } from "../../shared/contracts/gossip.ts";
 import { AppError, toAppError } from "../../shared/errors.ts";
 import { log } from "../../shared/logging.ts";
+import { shortenInput } from "../../shared/quote.ts";
 import {
   answerChallenge,
   type ChallengeIdentity,
@@ -156,7 +157,7 @@ export class UrlProofs {
   async prove(member: Member, signal: AbortSignal): Promise<void> {
     const { url, peerId, publicKey } = member;
     if (this.#options.membership.configured(url)) return;
-    const action = `Not gossiping with peer "${peerId ?? "?"}" at ${url}`;
+    const action = `Not gossiping with peer "${peerId ?? "?"}" at ${shortenInput(url)}`;
     if (peerId === undefined || publicKey === undefined) {
       throw new AppError("failed_precondition", `${action}: its id and key are not known`);
     }

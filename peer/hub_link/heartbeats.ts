@@ -19,7 +19,7 @@ import {
 } from "../../gen/sorcha/peer/v1/heartbeat_pb.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { deadline } from "../../shared/deadline.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import type { Session } from "./session.ts";
 import type { HeartbeatView } from "./status.ts";
@@ -189,7 +189,7 @@ async function beat(session: Session, sequence: number, options: HeartbeatOption
     if (stop.aborted) return;
     const failure = error instanceof AppError
       ? error
-      : new AppError("unavailable", error instanceof Error ? error.message : String(error));
+      : new AppError("unavailable", errorMessage(error));
     if (failure.code === "resource_exhausted") {
       // Alive, and asking for fewer calls: not a miss.
       counters.intervalMs = slower(counters.intervalMs, options.maxIntervalMs);

@@ -24,7 +24,7 @@ import type { Logger } from "@logtape/logtape";
 import type { BlueprintNotification } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
 import { type Backoff, createBackoff } from "../../shared/backoff.ts";
 import type { Clock } from "../../shared/clock.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import type { HubLinkConfig } from "../config.ts";
 import type { ReplicaStore } from "../replica/types.ts";
@@ -145,7 +145,7 @@ export class HubLink {
   start(): void {
     this.#running ??= this.#run().catch((error) => {
       this.#options.logger.error("The hub link stopped: {error}", {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     });
   }
@@ -298,7 +298,7 @@ export class HubLink {
       } catch (error) {
         if (!logged) {
           this.#options.logger.warning("Cannot read the system register replica yet: {error}", {
-            error: error instanceof Error ? error.message : String(error),
+            error: errorMessage(error),
           });
           logged = true;
         }

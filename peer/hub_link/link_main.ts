@@ -10,6 +10,7 @@
  * @module
  */
 import { systemClock } from "../../shared/clock.ts";
+import { errorMessage } from "../../shared/errors.ts";
 import { log } from "../../shared/logging.ts";
 import { readPemFile } from "../../shared/pem.ts";
 import { createSystemScheduler } from "../../shared/schedule.ts";
@@ -49,7 +50,7 @@ export async function runHubLink(config: PeerConfig, hubLink: HubLinkConfig): Pr
     });
   } catch (error) {
     logger.error("The hub link cannot start: {error}", {
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     });
     Deno.exit(1);
   }

@@ -16,7 +16,7 @@
 import type { Logger } from "@logtape/logtape";
 import { fileURLToPath } from "node:url";
 import { deadline } from "../../shared/deadline.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import { createSystemScheduler, type Scheduler } from "../../shared/schedule.ts";
 import { lines } from "../../shared/lines.ts";
 import {
@@ -135,7 +135,7 @@ export class HubLinkProcess {
       ...this.#options.supervise,
     }).catch((error) => {
       // It cannot even be started (a missing permission, say): the peer goes on without it.
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       this.#options.logger.error("Cannot start the hub link process: {error}", { error: message });
       this.#view = { ...this.#view, state: "stopped", lastExit: `cannot start: ${message}` };
       return 1;

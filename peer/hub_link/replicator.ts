@@ -20,7 +20,7 @@ import { ActiveSetDigest, digestOf } from "../../shared/contracts/active_set_dig
 import { documentChecksum } from "../../shared/contracts/checksum.ts";
 import { type Backoff, createBackoff } from "../../shared/backoff.ts";
 import type { Clock } from "../../shared/clock.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import type { ReplicaCheckpoint, ReplicaStore, SyncKind } from "../replica/types.ts";
 import { RejectedEntryError } from "./entry_check.ts";
@@ -387,7 +387,7 @@ export class Replicator {
   }
 
   #failed(error: unknown, source: SyncSource): void {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const cancelled = source.signal.aborted;
     if (!cancelled) {
       this.#view.failedSyncs++;

@@ -10,7 +10,7 @@ import type { Logger } from "@logtape/logtape";
 import { DisconnectReason } from "../../gen/sorcha/peer/v1/central_node_connection_pb.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { deadline } from "../../shared/deadline.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import type { HubClient } from "./hub_client.ts";
 import type { HubRecord } from "./hubs.ts";
@@ -149,7 +149,7 @@ export function closeSession(
     } catch (error) {
       context.logger.debug("Hub {hub} was not told of the disconnection: {error}", {
         hub: session.hub.address,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
     }
   })();

@@ -11,7 +11,7 @@
  */
 import type { BlueprintNotification } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
 import type { Clock } from "../../shared/clock.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import type { Session } from "./session.ts";
 import type { SubscriptionView } from "./status.ts";
@@ -113,7 +113,7 @@ export async function runSubscription(
       if (stop.aborted) break;
       failure = error instanceof AppError
         ? error
-        : new AppError("unavailable", error instanceof Error ? error.message : String(error));
+        : new AppError("unavailable", errorMessage(error));
     }
     if (stop.aborted) break;
     counters.enter("down", clock.now(), failure.message);

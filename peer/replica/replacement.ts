@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import type { ReplicaCheckpoint, ReplicaEntry, ReplicaReplacement } from "./types.ts";
 
 /** Where a replacement is in its life. */
@@ -115,7 +115,7 @@ export abstract class ReplacementBase implements ReplicaReplacement {
   #fail(error: unknown): void {
     if (this.#state !== "open" && this.#state !== "committing") return;
     this.#state = "failed";
-    this.#why = error instanceof Error ? error.message : String(error);
+    this.#why = errorMessage(error);
   }
 
   #ended(what: string): AppError {

@@ -27,7 +27,7 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { DatabaseSync, SQLOutputValue } from "node:sqlite";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import { log } from "../../shared/logging.ts";
 import { openSqliteDatabase } from "../../shared/sqlite.ts";
 import { checkEntry, decodeMetadata, syncKindOf } from "./entry_codec.ts";
@@ -231,9 +231,7 @@ export class SqliteReplicaStore implements ReplicaStore {
    */
   #failure(what: string, cause?: unknown): AppError {
     if (cause instanceof AppError) return cause;
-    const reason = cause === undefined
-      ? what
-      : `${what}: ${cause instanceof Error ? cause.message : String(cause)}`;
+    const reason = cause === undefined ? what : `${what}: ${errorMessage(cause)}`;
     const errcode: unknown = cause instanceof Error ? Reflect.get(cause, "errcode") : undefined;
     if (typeof errcode === "number" && UNIQUE_VIOLATIONS.has(errcode)) {
       return new AppError(

@@ -31,7 +31,7 @@
  */
 /// <reference lib="deno.worker" />
 import type { DatabaseSync } from "node:sqlite";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import { openSqliteDatabase } from "../../shared/sqlite.ts";
 import { lowerThreadPriority } from "../../shared/thread_priority.ts";
 import { upsertBatch } from "./sqlite_row_batch.ts";
@@ -95,7 +95,7 @@ function handle(request: WriterRequest): (() => void) | undefined {
     try {
       writer = open(request.path);
     } catch (error) {
-      openFailure = error instanceof Error ? error.message : String(error);
+      openFailure = errorMessage(error);
       throw error;
     }
     return undefined;
@@ -207,7 +207,7 @@ function checkpointWal(w: Writer): void {
 }
 
 function failureOf(error: unknown): WriterFailure {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (error instanceof AppError) return { message, code: error.code };
   const errcode: unknown = error instanceof Error ? Reflect.get(error, "errcode") : undefined;
   return typeof errcode === "number" ? { message, errcode } : { message };

@@ -14,15 +14,14 @@ import type { AdvertisementStore } from "./types.ts";
 export * from "./types.ts";
 export { MemoryAdvertisementStore, type MemoryStoreOptions } from "./memory_store.ts";
 export {
-  ADVERTISEMENT_PATTERN,
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_MAX_RECONNECT_DELAY_MS,
   openRedisStore,
   RedisAdvertisementStore,
   type RedisStoreOptions,
-  SCAN_COUNT,
   SCRIPT_CHUNK_SIZE,
 } from "./redis_store.ts";
+export { ADVERTISEMENT_PATTERN, SCAN_COUNT } from "./redis_load.ts";
 export {
   openSqliteStore,
   PURGE_INTERVAL_MS,

@@ -2,7 +2,8 @@
  * Planning a write of the Redis advertisement store, without Redis: a batch
  * reduced to at most one operation per key (set, refresh the expiry only,
  * delete), with the same outcome as applying its puts in order and then its
- * removals, and the argument lists and groupings the store's scripts take.
+ * removals, the argument lists and groupings the store's scripts take, and
+ * what their replies say is missing.
  *
  * @module
  */
@@ -106,6 +107,26 @@ export function groupByExpiry(refreshes: RefreshPlan[]): RefreshPlan[][] {
     else groups.set(refresh.expiresAt, [refresh]);
   }
   return [...groups.values()];
+}
+
+/**
+ * The refreshes the refresh script found missing, from its replies: one per chunk, the 1-based
+ * positions in that chunk of the keys that did not exist.
+ */
+export function missingRefreshes(
+  chunks: readonly (readonly RefreshPlan[])[],
+  replies: readonly unknown[],
+): RefreshPlan[] {
+  const missing: RefreshPlan[] = [];
+  chunks.forEach((chunk, i) => {
+    const positions = replies[i];
+    if (!Array.isArray(positions)) return;
+    for (const position of positions) {
+      const entry = chunk[Number(position) - 1];
+      if (entry) missing.push(entry);
+    }
+  });
+  return missing;
 }
 
 /** `items` in slices of `size`. */

@@ -4,17 +4,16 @@
  * open, fails fast with an `unavailable` {@link AppError} while Redis is
  * unreachable, reconnects in the background, tells
  * {@link RedisConnection.onReconnect} listeners each time Redis is back, and
- * closes without leaving a timer behind when Redis is down.
+ * closes without leaving a timer behind when Redis is down (its socket
+ * connector is in `redis_connector.ts`).
  *
  * @module
  */
-import { connect as netConnect, type Socket } from "node:net";
-import process from "node:process";
-import { connect as tlsConnect } from "node:tls";
 import type { Logger } from "@logtape/logtape";
-import { AbstractConnector, type ChainableCommander, Redis, type RedisOptions } from "ioredis";
+import { type ChainableCommander, Redis } from "ioredis";
 import { settlesWithin } from "../../shared/async.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
+import { QuietStandaloneConnector } from "./redis_connector.ts";
 
 /** Default time after which a Redis command fails, in milliseconds. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
@@ -153,9 +152,7 @@ export class RedisConnection {
   /** An `unavailable` {@link AppError} naming this Redis and why `what` failed (an AppError cause is kept as is). */
   failure(what: string, cause?: unknown): AppError {
     if (cause instanceof AppError) return cause;
-    const reason = cause === undefined
-      ? what
-      : `${what}: ${cause instanceof Error ? cause.message : String(cause)}`;
+    const reason = cause === undefined ? what : `${what}: ${errorMessage(cause)}`;
     return new AppError("unavailable", `Redis at ${this.where}: ${reason}`, { cause });
   }
 
@@ -266,62 +263,5 @@ function describeUrl(url: string): string {
     return parsed.toString().replace(/\/$/, "");
   } catch {
     return "(unparsable URL)";
-  }
-}
-
-/**
- * ioredis' standalone connector, except that disconnecting an already closed connection arms
- * no timer: the stock one waits `disconnectTimeout` (2 s) to destroy a socket that is already
- * gone, which keeps the process (and tests) alive after closing a store whose Redis is down.
- */
-export class QuietStandaloneConnector extends AbstractConnector {
-  readonly #options: RedisOptions;
-
-  /** Created by ioredis with the client's resolved options. */
-  constructor(options: unknown) {
-    // ioredis passes the client's resolved options (typed `unknown` by ioredis).
-    const resolved = options as RedisOptions;
-    super(resolved.disconnectTimeout ?? 2000);
-    this.#options = resolved;
-  }
-
-  /** Opens the socket (TCP, TLS or a Unix socket), as the stock connector does. */
-  connect(): Promise<Socket> {
-    this.connecting = true;
-    return new Promise((resolve, reject) => {
-      process.nextTick(() => {
-        if (!this.connecting) {
-          reject(new Error("Connection is closed."));
-          return;
-        }
-        try {
-          const { path, host, port, family, tls } = this.#options;
-          const target = path ? { path } : {
-            ...(port != null ? { port } : {}),
-            ...(host != null ? { host } : {}),
-            ...(family != null ? { family } : {}),
-          };
-          const stream = tls
-            ? tlsConnect({ ...target, ...tls })
-            : netConnect(target as Parameters<typeof netConnect>[0]);
-          this.stream = stream;
-          stream.once("error", (error: Error) => {
-            this.firstError = error;
-          });
-          resolve(stream);
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
-  }
-
-  /** Disconnects; a socket already destroyed needs no timer. */
-  override disconnect(): void {
-    if (this.stream?.destroyed) {
-      this.connecting = false;
-      return;
-    }
-    super.disconnect();
   }
 }

@@ -22,10 +22,9 @@
  *
  * @module
  */
-import type { Redis } from "ioredis";
-import { chunks, putArgs, type SetPlan } from "./redis_batch_plan.ts";
-import { type RedisConnection, runScript } from "./redis_connection.ts";
-import { PUT_COMMAND } from "./redis_scripts.ts";
+import { chunks, type SetPlan } from "./redis_batch_plan.ts";
+import type { RedisConnection } from "./redis_connection.ts";
+import { sendPuts } from "./redis_scripts.ts";
 import { BoundedSender } from "./redis_sender.ts";
 import {
   type Advertisement,
@@ -130,23 +129,11 @@ async function apply(
     if (set.expiresAt > now) live.push(set);
     else ended.push(set.key); // Its lease ended meanwhile (a journal finished late).
   }
-  for (const chunk of chunks(live, CHUNK)) await sendPuts(sender, { client, chunk });
+  for (const chunk of chunks(live, CHUNK)) await sendPuts(sender, { client, chunk, mode: "" });
   for (const chunk of chunks([...deletes, ...ended], CHUNK)) {
     await sender.send(chunk.length * 64, () => client.del(...chunk));
   }
   await sender.drain();
-}
-
-/** Sends one chunk of the put script on `client`. */
-async function sendPuts(
-  sender: BoundedSender,
-  { client, chunk }: { client: Redis; chunk: readonly SetPlan[] },
-): Promise<void> {
-  const keys = chunk.map((set) => set.key);
-  const args = putArgs(chunk, "", Date.now());
-  let bytes = 0;
-  for (const arg of args) bytes += typeof arg === "string" ? arg.length : 8;
-  await sender.send(bytes, () => runScript(client, PUT_COMMAND, { keys, args }));
 }
 
 /** The entries of one journal element (lines that do not parse are skipped). */

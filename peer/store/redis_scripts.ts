@@ -5,6 +5,9 @@
  * @module
  */
 import type { Redis } from "ioredis";
+import { putArgs, type SetPlan } from "./redis_batch_plan.ts";
+import { runScript } from "./redis_connection.ts";
+import type { BoundedSender } from "./redis_sender.ts";
 
 // KEYS: advertisement keys. ARGV[1]: "NX" to write only keys that do not exist, "" otherwise;
 // ARGV[2i], ARGV[2i+1]: the value and the TTL (ms) of KEYS[i]. Returns the number of keys written.
@@ -58,4 +61,26 @@ export function defineStoreCommands(client: Redis): void {
   client.defineCommand(PUT_COMMAND, { lua: PUT_SCRIPT });
   client.defineCommand(REFRESH_COMMAND, { lua: REFRESH_SCRIPT });
   client.defineCommand(PTTL_COMMAND, { lua: PTTL_SCRIPT });
+}
+
+/** What {@link sendPuts} sends. */
+export interface PutChunk {
+  /** The client the scripts are defined on. */
+  client: Redis;
+  /** The keys to write, with their values and lease ends. */
+  chunk: readonly SetPlan[];
+  /** `NX` to write only keys that do not exist, `""` to write them all. */
+  mode: "" | "NX";
+}
+
+/** Sends one chunk of the put script through `sender`; resolves, once sent, with its reply. */
+export async function sendPuts(
+  sender: BoundedSender,
+  { client, chunk, mode }: PutChunk,
+): Promise<{ reply: Promise<unknown> }> {
+  const keys = chunk.map((set) => set.key);
+  const args = putArgs(chunk, mode, Date.now());
+  let bytes = 0;
+  for (const arg of args) bytes += typeof arg === "string" ? arg.length : 8;
+  return await sender.send(bytes, () => runScript(client, PUT_COMMAND, { keys, args }));
 }

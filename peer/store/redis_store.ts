@@ -9,10 +9,13 @@
  * listeners each time it is back (the connection rules are in
  * `redis_connection.ts`, shared with the replica store).
  *
- * Reads and writes run one at a time, in order. A write's value writes,
+ * Reads and writes run one at a time, in order. A load pages through the
+ * keys with SCAN (`redis_load.ts`). A write is planned without Redis
+ * (`redis_batch_plan.ts`: at most one operation per key); its value writes,
  * expiry-only refreshes and deletions are Lua script calls (and DELs) of a
  * few thousand keys each, sent without waiting for each answer but with a
- * bound on those unanswered (`redis_sender.ts`): a small write is one round
+ * bound on those unanswered (`redis_sender.ts`; the scripts are in
+ * `redis_scripts.ts`): a small write is one round
  * trip, a million keys never sit encoded at once nor block Redis for long.
  * Refreshes only `PEXPIRE`; a second round trip writes the values of the
  * refreshed keys that turned out to be missing. A full sync's value writes
@@ -29,32 +32,20 @@ import { decodeFullSyncRecord } from "./full_sync_codec.ts";
 import {
   chunks,
   groupByExpiry,
+  missingRefreshes,
   planBatch,
-  putArgs,
   type RefreshPlan,
-  type SetPlan,
   ttlOf,
 } from "./redis_batch_plan.ts";
-import {
-  openRedisConnection,
-  queueScript,
-  type RedisConnection,
-  runScript,
-} from "./redis_connection.ts";
+import { openRedisConnection, type RedisConnection, runScript } from "./redis_connection.ts";
 import { settleJournal, writeThroughJournal } from "./redis_journal.ts";
-import {
-  defineStoreCommands,
-  PTTL_COMMAND,
-  PUT_COMMAND,
-  REFRESH_COMMAND,
-} from "./redis_scripts.ts";
+import { loadAdvertisements } from "./redis_load.ts";
+import { defineStoreCommands, REFRESH_COMMAND, sendPuts } from "./redis_scripts.ts";
 import { BoundedSender } from "./redis_sender.ts";
 import {
   type AdvertisementStore,
-  decodeAdvertisement,
   FULL_SYNC_KEY,
   type FullSyncRecord,
-  parseAdvertisementKey,
   type StoreBatch,
   type StoredAdvertisement,
   type WriteOutcome,
@@ -64,10 +55,6 @@ export { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_MAX_RECONNECT_DELAY_MS } from "./re
 
 /** Most keys handled by one script call, so that no call blocks Redis for long. */
 export const SCRIPT_CHUNK_SIZE = 5000;
-/** The SCAN page size hint used by {@link RedisAdvertisementStore.loadAll}. */
-export const SCAN_COUNT = 1000;
-/** The SCAN pattern matching every advertisement key (and the full-sync key, which is skipped). */
-export const ADVERTISEMENT_PATTERN = "peer:advert:*";
 
 /** Options of {@link openRedisStore}. */
 export interface RedisStoreOptions {
@@ -89,15 +76,6 @@ export function openRedisStore(
   options: RedisStoreOptions = {},
 ): RedisAdvertisementStore {
   return new RedisAdvertisementStore(url, options);
-}
-
-/** Values and TTLs of one SCAN page's keys, as Redis sent them. */
-interface FetchedPage {
-  keys: string[];
-  values: unknown[];
-  pttls: unknown[];
-  /** When the reply arrived (PTTLs count from then). */
-  at: number;
 }
 
 /**
@@ -146,36 +124,7 @@ export class RedisAdvertisementStore implements AdvertisementStore {
   async #loadAll(): Promise<StoredAdvertisement[]> {
     await this.#connection.ensureReady("load advertisements");
     await this.#settleJournal();
-    const pages: Promise<FetchedPage>[] = [];
-    // SCAN may return a key more than once.
-    const seen = new Set<string>();
-    let cursor = "0";
-    try {
-      do {
-        const [next, keys] = await this.#client.scan(
-          cursor,
-          "MATCH",
-          ADVERTISEMENT_PATTERN,
-          "COUNT",
-          SCAN_COUNT,
-        );
-        cursor = next;
-        const wanted: string[] = [];
-        for (const key of keys) {
-          if (seen.has(key) || parseAdvertisementKey(key) === undefined) continue;
-          seen.add(key);
-          wanted.push(key);
-        }
-        // Each page is fetched while the next SCAN is on its way (ioredis pipelines them), and
-        // decoded only at the end, so that Redis never waits for the decoding.
-        if (wanted.length > 0) pages.push(this.#fetchPage(wanted));
-      } while (cursor !== "0");
-      const fetched = await Promise.all(pages);
-      return this.#decodePages(fetched);
-    } catch (error) {
-      await Promise.allSettled(pages);
-      throw this.#connection.failure("loading advertisements failed", error);
-    }
+    return await loadAdvertisements(this.#connection, this.#logger);
   }
 
   write(batch: StoreBatch): Promise<WriteOutcome> {
@@ -214,7 +163,7 @@ export class RedisAdvertisementStore implements AdvertisementStore {
       });
     } else {
       for (const chunk of chunks(plan.sets, SCRIPT_CHUNK_SIZE)) {
-        await this.#sendPuts(sender, { chunk, mode: "" });
+        await sendPuts(sender, { client: this.#client, chunk, mode: "" });
       }
       for (const chunk of chunks(plan.deletes, SCRIPT_CHUNK_SIZE)) {
         await sender.send(chunk.length * 64, () => this.#client.del(...chunk));
@@ -224,29 +173,8 @@ export class RedisAdvertisementStore implements AdvertisementStore {
       }
     }
     await sender.drain();
-    const missing: RefreshPlan[] = [];
-    const replies = await Promise.all(refreshed);
-    refreshChunks.forEach((chunk, i) => {
-      const positions = replies[i];
-      if (!Array.isArray(positions)) return;
-      for (const position of positions) {
-        const entry = chunk[Number(position) - 1];
-        if (entry) missing.push(entry);
-      }
-    });
+    const missing = missingRefreshes(refreshChunks, await Promise.all(refreshed));
     return { restored: plan.restored + await this.#restore(missing) };
-  }
-
-  /** Sends one chunk of the put script (`NX`: only keys that do not exist); its reply. */
-  async #sendPuts(
-    sender: BoundedSender,
-    { chunk, mode }: { chunk: readonly SetPlan[]; mode: "" | "NX" },
-  ): Promise<{ reply: Promise<unknown> }> {
-    const keys = chunk.map((set) => set.key);
-    const args = putArgs(chunk, mode, Date.now());
-    let bytes = 0;
-    for (const arg of args) bytes += typeof arg === "string" ? arg.length : 8;
-    return await sender.send(bytes, () => runScript(this.#client, PUT_COMMAND, { keys, args }));
   }
 
   loadFullSync(): Promise<FullSyncRecord | undefined> {
@@ -309,59 +237,6 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     }
   }
 
-  /** Values (MGET) and TTLs (one script call) of some keys, in one round trip. */
-  async #fetchPage(keys: string[]): Promise<FetchedPage> {
-    const pipeline = this.#client.pipeline();
-    pipeline.mget(keys);
-    queueScript(pipeline, PTTL_COMMAND, { keys, args: [] });
-    const [values, pttls] = await this.#connection.exec(pipeline, "loading advertisements failed");
-    return {
-      keys,
-      values: Array.isArray(values) ? values : [],
-      pttls: Array.isArray(pttls) ? pttls : [],
-      at: Date.now(),
-    };
-  }
-
-  /** The live advertisements of fetched pages; keys not holding one are skipped. */
-  #decodePages(pages: FetchedPage[]): StoredAdvertisement[] {
-    const out: StoredAdvertisement[] = [];
-    let withoutTtl = 0;
-    let undecodable = 0;
-    for (const { keys, values, pttls, at } of pages) {
-      for (let i = 0; i < keys.length; i++) {
-        const value: unknown = values[i];
-        const pttl = Number(pttls[i]);
-        // Gone since the SCAN (nil, -2), or not a string (MGET gives nil for other types).
-        if (typeof value !== "string" || pttl === -2) continue;
-        if (pttl < 0) {
-          // No TTL (-1): not written by a peer, whose every advertisement has a lease. Left
-          // alone rather than loaded with an invented lease that could keep it alive forever.
-          withoutTtl++;
-          continue;
-        }
-        const id = parseAdvertisementKey(keys[i] ?? "");
-        const advertisement = decodeAdvertisement(value);
-        if (!id || !advertisement) {
-          undecodable++;
-          continue;
-        }
-        // The key is the contract: it decides which register and peer the entry is about.
-        advertisement.registerId = id.registerId;
-        if (id.peerId !== undefined) advertisement.peerId = id.peerId;
-        else if (advertisement.peerId !== undefined) delete advertisement.peerId;
-        out.push({ advertisement, expiresAt: at + pttl });
-      }
-    }
-    if (withoutTtl > 0 || undecodable > 0) {
-      this.#logger.warn(
-        "Skipped {withoutTtl} advertisement keys without a TTL and {undecodable} undecodable values in Redis at {where}",
-        { withoutTtl, undecodable, where: this.#connection.where },
-      );
-    }
-    return out;
-  }
-
   /** Writes the values of refreshed keys found missing (unless written since); returns how many. */
   async #restore(missing: RefreshPlan[]): Promise<number> {
     const now = Date.now();
@@ -370,7 +245,7 @@ export class RedisAdvertisementStore implements AdvertisementStore {
     const sender = new BoundedSender(this.#connection, "restoring missing advertisements failed");
     const replies: Promise<unknown>[] = [];
     for (const chunk of chunks(live, SCRIPT_CHUNK_SIZE)) {
-      replies.push((await this.#sendPuts(sender, { chunk, mode: "NX" })).reply);
+      replies.push((await sendPuts(sender, { client: this.#client, chunk, mode: "NX" })).reply);
     }
     await sender.drain();
     const restored = (await Promise.all(replies)).reduce<number>((sum, n) => sum + Number(n), 0);

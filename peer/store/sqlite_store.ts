@@ -9,7 +9,7 @@
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { openSqliteDatabase } from "../../shared/sqlite.ts";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import { decodeFullSyncRecord } from "./full_sync_codec.ts";
 import {
   type Advertisement,
@@ -203,9 +203,7 @@ export class SqliteAdvertisementStore implements AdvertisementStore {
 
   #failure(what: string, cause?: unknown): AppError {
     if (cause instanceof AppError) return cause;
-    const reason = cause === undefined
-      ? what
-      : `${what}: ${cause instanceof Error ? cause.message : String(cause)}`;
+    const reason = cause === undefined ? what : `${what}: ${errorMessage(cause)}`;
     return new AppError("unavailable", `SQLite at ${this.path}: ${reason}`, { cause });
   }
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import { join } from "node:path";
+import { openChosenStore, type StoreLocation } from "../../shared/store_choice.ts";
 import type { MongoRegisterStore, MongoStoreOptions } from "./mongo_store.ts";
 import { openSqliteRegisterStore } from "./sqlite_store.ts";
 import type { RegisterStore } from "./types.ts";
@@ -25,13 +26,8 @@ export type { MongoRegisterStore, MongoStoreOptions, RegisterDocument } from "./
 /** File name of the SQLite store inside the data directory. */
 export const SQLITE_FILE_NAME = "registers.db";
 
-/** Options of {@link openRegisterStore}. */
-export interface OpenRegisterStoreOptions {
-  /** MongoDB to use; without it, the SQLite store in {@link OpenRegisterStoreOptions.dataDir}. */
-  mongodbUrl?: string;
-  /** Directory of the SQLite store (created if needed). */
-  dataDir: string;
-}
+/** Options of {@link openRegisterStore}: MongoDB's URL, or the SQLite store's directory (created if needed). */
+export type OpenRegisterStoreOptions = StoreLocation;
 
 /**
  * Connects to MongoDB at `url` (see `openMongoRegisterStore` in `./mongo_store.ts`), loading
@@ -50,7 +46,11 @@ export async function openMongoRegisterStore(
  * when no server answers), otherwise the SQLite store at `{dataDir}/registers.db`.
  */
 export async function openRegisterStore(options: OpenRegisterStoreOptions): Promise<RegisterStore> {
-  if (options.mongodbUrl) return await openMongoRegisterStore(options.mongodbUrl);
-  await Deno.mkdir(options.dataDir, { recursive: true });
-  return openSqliteRegisterStore(join(options.dataDir, SQLITE_FILE_NAME));
+  return await openChosenStore<RegisterStore>(options, {
+    mongo: (url) => openMongoRegisterStore(url),
+    async sqlite(dataDir) {
+      await Deno.mkdir(dataDir, { recursive: true });
+      return openSqliteRegisterStore(join(dataDir, SQLITE_FILE_NAME));
+    },
+  });
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
-import { AppError } from "../../shared/errors.ts";
+import { AppError, errorMessage } from "../../shared/errors.ts";
 import { openSqliteDatabase } from "../../shared/sqlite.ts";
 import { alreadyExists, applyChanges } from "./changes.ts";
 import type {
@@ -196,7 +196,7 @@ export class SqliteRegisterStore implements RegisterStore, AsyncDisposable {
   /** An `unavailable` error wrapping `cause`; an {@link AppError} is kept as it is. */
   #failure(cause: unknown): AppError {
     if (cause instanceof AppError) return cause;
-    const message = cause instanceof Error ? cause.message : String(cause);
+    const message = errorMessage(cause);
     return new AppError(
       "unavailable",
       `Register store (SQLite at ${this.path}) failed: ${message}`,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { z } from "zod";
-import { AppError, codeForHttpStatus, isErrorCode } from "../errors.ts";
+import { AppError, codeForHttpStatus, errorMessage, isErrorCode } from "../errors.ts";
 import { describeIssues } from "../http/validation.ts";
 
 /** A `fetch`-like function; tests pass `(request) => app.request(request)`. */
@@ -110,7 +110,7 @@ export class JsonClient {
       }
       throw new AppError(
         "unavailable",
-        `${request.action}: cannot reach ${where}: ${messageOf(error)}`,
+        `${request.action}: cannot reach ${where}: ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -127,10 +127,6 @@ export class JsonClient {
     }
     return result.data;
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

@@ -2,12 +2,12 @@
  * grpc-js handlers for a protobuf-es service from an implementation object
  * typed by the service descriptor: a unary handler returns the response, a
  * server-streaming handler is an async generator of responses (or returns
- * {@link pushed} responses, written as they happen through a sink, for
- * fan-out), and a
- * bidirectional handler reads its requests as an async iterable and is an
- * async generator of responses. Messages are encoded by protobuf-es (see
+ * `pushed` responses, written as they happen through a sink, for fan-out),
+ * and a bidirectional handler reads its requests as an async iterable and is
+ * an async generator of responses. Messages are encoded by protobuf-es (see
  * `definition.ts`; a streaming handler may also yield responses already
- * encoded, see {@link Encoded}); a handler that throws ends the call with its
+ * encoded, see `Encoded`); how streamed responses are written is
+ * `response_writers.ts`. A handler that throws ends the call with its
  * {@link AppError}'s status (see `status.ts`); a method without a handler
  * answers UNIMPLEMENTED. Client-streaming methods are not supported (no
  * contract uses one): a service with one is refused.
@@ -29,7 +29,6 @@ import {
   type Message,
   type MessageInitShape,
   type MessageShape,
-  toBinary,
 } from "@bufbuild/protobuf";
 import type {
   Metadata,
@@ -42,12 +41,11 @@ import type {
 } from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
 import type { EventEmitter } from "node:events";
-import type { Writable } from "node:stream";
 import { AppError } from "../errors.ts";
 import { methodPath } from "./definition.ts";
+import { type PushedResponses, type StreamedResponse, writeResponses } from "./response_writers.ts";
 import { statusForError } from "./status.ts";
-import { type ResponseLane, responseLane } from "./response_lanes.ts";
-import { drained, readMessages } from "./streams.ts";
+import { readMessages } from "./streams.ts";
 
 /** What a handler knows about its call besides the request. */
 export interface CallContext {
@@ -69,74 +67,15 @@ export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
   context: CallContext,
 ) => MessageInitShape<O> | Promise<MessageInitShape<O>>;
 
-declare const encodedSchema: unique symbol;
-
-/**
- * A response of schema `O` already encoded (protobuf binary), which a
- * streaming handler may yield instead of the message: sent as it is. For
- * responses encoded once and sent many times, or by a faster encoder than
- * protobuf-es's reflection. See {@link encoded}.
- */
-export type Encoded<O extends DescMessage> = Uint8Array & { readonly [encodedSchema]?: O };
-
-/** `bytes`, the protobuf binary of a message of `schema`, as a response to yield as it is. */
-export function encoded<O extends DescMessage>(_schema: O, bytes: Uint8Array): Encoded<O> {
-  return bytes as Encoded<O>;
-}
-
-/** A response of a streaming handler: the message, or its encoding. */
-export type StreamedResponse<O extends DescMessage> = MessageInitShape<O> | Encoded<O>;
-
 /**
  * Answers one request with a stream of responses: an async generator,
- * typically, or {@link pushed} responses (sent as they happen, from
+ * typically, or `pushed` responses (sent as they happen, from
  * callbacks, as a fan-out sends them).
  */
 export type ServerStreamingHandler<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
   context: CallContext,
 ) => AsyncIterable<StreamedResponse<O>> | PushedResponses<O>;
-
-/** Where {@link pushed} responses go: the call's stream. */
-export interface ResponseSink<O extends DescMessage> {
-  /**
-   * Sends one response now. Returns false when the client is not keeping up
-   * (the response is still sent, after the others): send no more until the
-   * callback given to {@link ResponseSink.whenReady} is called.
-   */
-  send(response: StreamedResponse<O>): boolean;
-  /** Calls `ready` (never synchronously) once the client can take responses again. */
-  whenReady(ready: () => void): void;
-}
-
-declare const pushedSchema: unique symbol;
-
-/** A server stream's responses sent through a {@link ResponseSink}; see {@link pushed}. */
-export interface PushedResponses<O extends DescMessage> {
-  /** Sends the responses; the stream ends when the promise settles (with its error, if any). */
-  readonly push: (sink: ResponseSink<O>) => Promise<void>;
-  readonly [pushedSchema]?: O;
-}
-
-/**
- * Responses of a server-streaming handler that are sent as they happen
- * rather than pulled one by one: `push` is given the call's sink and sends
- * through it, synchronously, from any callback (with no task or promise per
- * response, which is what a fan-out to many streams needs). The call ends OK
- * once the promise `push` returns resolves, and with its error when it
- * rejects; when the client goes away, `context.signal` aborts and `push`
- * should settle.
- */
-export function pushed<O extends DescMessage>(
-  push: (sink: ResponseSink<O>) => Promise<void>,
-): PushedResponses<O> {
-  return { push };
-}
-
-function isPushed(value: unknown): value is PushedResponses<DescMessage> {
-  return typeof value === "object" && value !== null && "push" in value &&
-    typeof value.push === "function";
-}
 
 /** Answers a stream of requests with a stream of responses. */
 export type BidiStreamingHandler<I extends DescMessage, O extends DescMessage> = (
@@ -220,108 +159,6 @@ function logUnexpected(
   });
 }
 
-/** A streamed response as its bytes: encoded by protobuf-es unless it already is. */
-function responseBytes(output: DescMessage, response: StreamedResponse<DescMessage>): Uint8Array {
-  return response instanceof Uint8Array ? response : toBinary(output, create(output, response));
-}
-
-/**
- * Writes every response with backpressure, then ends the call. Leaving the
- * loop early (the call was cancelled) closes the generator. Responses are
- * encoded here and go through the call's response lane when it has one
- * (`response_lanes.ts`); otherwise through grpc-js, where the pipelining
- * interceptor (`pipelining.ts`) knows their size and lets them be written
- * without waiting while grpc-js takes them.
- */
-async function writeAll(
-  call: StreamingCall,
-  responses: AsyncIterable<StreamedResponse<DescMessage>>,
-  options: { output: DescMessage; signal: AbortSignal },
-): Promise<void> {
-  const { output, signal } = options;
-  const writable: Writable = call;
-  const lane = responseLane(call.metadata);
-  for await (const response of responses) {
-    if (signal.aborted || writable.destroyed || writable.writableEnded) return;
-    const bytes = responseBytes(output, response);
-    if (lane) {
-      if (!lane.write(bytes) && !await laneDrained(lane, { signal })) return;
-    } else if (!writable.write(bytes) && !await drained(writable, { signal })) {
-      return;
-    }
-  }
-  if (!signal.aborted) call.end();
-}
-
-/** Resolves true once `lane` drained, false if `signal` aborts first. */
-function laneDrained(lane: ResponseLane, options: { signal: AbortSignal }): Promise<boolean> {
-  const { signal } = options;
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => resolve(false);
-    signal.addEventListener("abort", onAbort, { once: true });
-    lane.whenDrained(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    });
-  });
-}
-
-/**
- * Runs pushed responses over the call's stream (its response lane when it
- * has one), then ends the call. The sink writes each response at once;
- * `whenReady` waits for the stream to drain.
- */
-async function pushAll(
-  call: StreamingCall,
-  responses: PushedResponses<DescMessage>,
-  options: { output: DescMessage; signal: AbortSignal },
-): Promise<void> {
-  const { output, signal } = options;
-  const writable: Writable = call;
-  const lane = responseLane(call.metadata);
-  if (lane) {
-    let refused = false;
-    await responses.push({
-      send(response) {
-        if (refused || signal.aborted || writable.destroyed || writable.writableEnded) return false;
-        try {
-          return lane.write(responseBytes(output, response));
-        } catch (error) {
-          // Not thrown at the sender (a fan-out to other streams): this call ends with it.
-          refused = true;
-          call.emit("error", statusForError(error));
-          return false;
-        }
-      },
-      whenReady: (callback) => lane.whenDrained(callback),
-    });
-    if (refused) return;
-    if (!signal.aborted && !writable.destroyed && !writable.writableEnded) call.end();
-    return;
-  }
-  const waiting: (() => void)[] = [];
-  const ready = () => {
-    for (const callback of waiting.splice(0)) callback();
-  };
-  writable.on("drain", ready);
-  try {
-    await responses.push({
-      send(response) {
-        if (signal.aborted || writable.destroyed || writable.writableEnded) return false;
-        return writable.write(responseBytes(output, response));
-      },
-      whenReady(callback) {
-        if (writable.writableNeedDrain) waiting.push(callback);
-        else queueMicrotask(callback);
-      },
-    });
-  } finally {
-    writable.off("drain", ready);
-  }
-  if (!signal.aborted && !writable.destroyed && !writable.writableEnded) call.end();
-}
-
 function unaryCall(
   method: DescMethod,
   handler: AnyHandler,
@@ -358,11 +195,13 @@ function streamingCall(
     Promise.resolve()
       .then(() => options.guard?.(context))
       .then(() => {
-        const responses = handler(input, context);
-        const options = { output: method.output, signal: context.signal };
-        return isPushed(responses)
-          ? pushAll(call, responses, options)
-          : writeAll(call, responses as AsyncIterable<StreamedResponse<DescMessage>>, options);
+        const responses = handler(input, context) as
+          | AsyncIterable<StreamedResponse<DescMessage>>
+          | PushedResponses<DescMessage>;
+        return writeResponses(call, responses, {
+          output: method.output,
+          signal: context.signal,
+        });
       })
       .catch((error: unknown) => {
         logUnexpected(error, { method, logger: options.logger });

@@ -11,12 +11,13 @@
  */
 import { setLogger } from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
+import { errorMessage } from "../errors.ts";
 
 /** grpc-js's line for a bind that failed, which `GrpcServer.listen` reports better. */
 const BIND_FAILURE = /^No address added out of total \d+ resolved/;
 
 function line(parts: unknown[]): string {
-  return parts.map((part) => part instanceof Error ? part.message : String(part)).join(" ");
+  return parts.map((part) => errorMessage(part)).join(" ");
 }
 
 /** Sends grpc-js's log lines to `logger` (for the whole process: call it once, from `main.ts`). */

@@ -20,7 +20,7 @@ export * from "./definition.ts";
 export * from "./handlers.ts";
 export * from "./metadata.ts";
 export * from "./pipelining.ts";
-export * from "./response_lanes.ts";
+export * from "./response_writers.ts";
 export * from "./server.ts";
 export * from "./status.ts";
 export * from "./streams.ts";

@@ -12,9 +12,6 @@
  * returns false once its own buffer fills), and HTTP/2 flow control holds
  * the window itself back from a client that does not read.
  *
- * Streams of our server that have a response lane (`response_lanes.ts`) do
- * not go through grpc-js's writes at all; this is for the others.
- *
  * @module
  */
 import {

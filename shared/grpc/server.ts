@@ -1,7 +1,9 @@
 /**
  * A grpc-js server for protobuf-es services: add services with their
  * implementations, listen on a host and port, and close (gracefully, then by
- * force after a grace period).
+ * force after a grace period). Its interceptors coalesce the socket writes
+ * of responses (`coalescing.ts`, checked when it first listens) and
+ * pipeline the responses of streams (`pipelining.ts`).
  *
  * @module
  */
@@ -15,7 +17,7 @@ import {
   serviceImplementation,
   type ServiceOptions,
 } from "./handlers.ts";
-import { coalescedWrites } from "./coalescing.ts";
+import { assertCoalescing, coalescedWrites } from "./coalescing.ts";
 import { DEFAULT_RESPONSE_WINDOW_BYTES, pipelinedResponses } from "./pipelining.ts";
 
 /** Options of {@link GrpcServer}. */
@@ -25,16 +27,9 @@ export interface GrpcServerOptions extends ServiceOptions {
   /**
    * Bytes of responses a server stream may have handed to HTTP/2 and not yet
    * written out (default 64 KiB; 0: one response at a time, as grpc-js
-   * does). See `response_lanes.ts`, and `pipelining.ts` for streams without
-   * a lane.
+   * does). See `pipelining.ts`.
    */
   responseWindowBytes?: number;
-}
-
-/** The server's limit on sent messages, as lanes take it (grpc-js: -1 or unset is none). */
-function maxSendLength(options: ServerOptions | undefined): { maxMessageBytes?: number } {
-  const max = options?.["grpc.max_send_message_length"];
-  return typeof max === "number" && max >= 0 ? { maxMessageBytes: max } : {};
 }
 
 /** Options of {@link GrpcServer.listen}. */
@@ -65,18 +60,13 @@ export class GrpcServer implements AsyncDisposable {
     // Non-gRPC requests are answered 415 (see http2_constants.ts).
     completeHttp2Constants();
     const windowBytes = options.responseWindowBytes ?? DEFAULT_RESPONSE_WINDOW_BYTES;
-    const ownInterceptors = options.serverOptions?.interceptors ?? [];
     this.server = new Server({
       ...options.serverOptions,
       interceptors: [
-        // First: it is handed grpc-js's own call (see coalescing.ts). Response lanes go around
-        // the interceptors after it, so there are none when the server has its own.
-        coalescedWrites({
-          laneWindowBytes: ownInterceptors.length === 0 ? windowBytes : 0,
-          ...maxSendLength(options.serverOptions),
-        }),
+        // First: it is handed grpc-js's own call (see coalescing.ts).
+        coalescedWrites(),
         ...(windowBytes > 0 ? [pipelinedResponses(windowBytes)] : []),
-        ...ownInterceptors,
+        ...(options.serverOptions?.interceptors ?? []),
       ],
     });
     this.#options = options;
@@ -96,12 +86,15 @@ export class GrpcServer implements AsyncDisposable {
 
   /**
    * Starts listening; resolves with the bound port. Rejects with the error
-   * of `listen_failure.ts` (`unavailable`, saying why) when it cannot.
+   * of `listen_failure.ts` (`unavailable`, saying why) when it cannot, and
+   * with `internal` when write coalescing cannot work with this grpc-js
+   * (`coalescing.ts`: checked once per process, before the first listen).
    */
-  listen(options: ListenOptions = {}): Promise<number> {
+  async listen(options: ListenOptions = {}): Promise<number> {
+    await assertCoalescing();
     const host = options.host ?? "127.0.0.1";
     const address = `${host.includes(":") ? `[${host}]` : host}:${options.port ?? 0}`;
-    return new Promise((resolve, reject) => {
+    return await new Promise((resolve, reject) => {
       this.server.bindAsync(
         address,
         options.credentials ?? ServerCredentials.createInsecure(),

@@ -5,13 +5,9 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../../shared/clock.ts";
 import { AppError } from "../../shared/errors.ts";
 import { healthFor, missedAt } from "../../hub/peers/health.ts";
-import {
-  type DroppedPeer,
-  type HeartbeatInput,
-  PeerSessions,
-  type PeerSessionsOptions,
-  type Session,
-} from "../../hub/peers/sessions.ts";
+import type { HeartbeatInput } from "../../hub/peers/heartbeat_scoring.ts";
+import type { DroppedPeer, Session } from "../../hub/peers/session.ts";
+import { PeerSessions, type PeerSessionsOptions } from "../../hub/peers/sessions.ts";
 
 const INTERVAL = 30_000;
 const TIMEOUT = 10_000;

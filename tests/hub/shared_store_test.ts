@@ -9,7 +9,9 @@ import {
   CheckpointStatus,
   type SystemRegisterEntry,
 } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
+import { CentralNodeConnection } from "../../gen/sorcha/peer/v1/central_node_connection_pb.ts";
 import { GENESIS_BLUEPRINT_ID } from "../../hub/system_register/genesis.ts";
+import { createClient } from "../../shared/grpc/mod.ts";
 import type { HubOptions } from "../../hub/hub.ts";
 import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
 import {
@@ -266,4 +268,23 @@ Deno.test("a subscriber that stops reading during a burst from another hub is dr
     "resource_exhausted",
     /Subscription of peer "stalled" dropped: it fell 64 notifications behind/,
   );
+});
+
+Deno.test("a hub answers a connection with the store's version, not the one it last polled, so a peer failing over to it is not told it is behind", async () => {
+  await using dir = await tempDataDir();
+  await using hubs = await startHubsAtOnce([
+    { hubId: "hub-a", dataDir: dir.path, storePollSeconds: 3600 },
+    { hubId: "hub-b", dataDir: dir.path, storePollSeconds: 3600 },
+  ]);
+  const [a, b] = [hubs[0]!, hubs[1]!];
+  const published = await publishBlueprint(a, "bp-after-poll");
+  assert.equal(b.register.version, 1, "hub-b has not polled the store since");
+  using channel = b.channel();
+  const answer = await createClient(CentralNodeConnection, channel).connectToCentralNode({
+    peerId: "peer-failing-over",
+    peerInfo: { address: "127.0.0.1", port: 8080 },
+    lastKnownVersion: BigInt(published.entry.version),
+  });
+  assert.equal(Number(answer.currentSystemRegisterVersion), published.entry.version);
+  assert.doesNotMatch(answer.message, /behind/);
 });

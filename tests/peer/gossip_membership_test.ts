@@ -53,6 +53,17 @@ Deno.test("an address that now answers as another peer counts as a failure of th
   assert.ok(list.get("p2"));
 });
 
+Deno.test("a long address that now answers as another peer is cut in the failure it records", () => {
+  const list = membership();
+  const url = `http://p1.test/${"a".repeat(2_030)}`;
+  list.learn({ ...identity(1), url });
+  const expected = list.get("p1")!;
+  list.reached({ ...identity(2), url }, expected);
+  const error = list.get("p1")!.lastError!;
+  assert.match(error, /^http:\/\/p1\.test\/a+… \(2045 characters\) now answers as peer "p2"$/);
+  assert.ok(error.length < 200, error);
+});
+
 Deno.test("peers that keep failing are dropped; seeds stay", () => {
   const list = membership({ seeds: ["http://seed.test"], maxFailures: 2 });
   list.learn(identity(1));

@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import { advertisementsDigest, PeerSigner } from "../../peer/gossip/signing.ts";
+import type { AvailableRegisterInfo } from "../../shared/contracts/advertisements.ts";
 import {
   GOSSIP_PROTOCOL,
   type GossipAdvertisement,
@@ -124,15 +125,8 @@ async function keysIn(redis: RedisServer, db: number, pattern: string): Promise<
 const remoteKey = (peerId: string, registerId: string) =>
   `peer:advert:remote:${peerId}:${registerId}`;
 
-interface Available {
-  registerId: string;
-  peerCount: number;
-  latestVersion: number;
-  latestDocketVersion: number;
-  isPublic: boolean;
-  fullReplicaPeerCount: number;
-  isLocal: boolean;
-}
+/** One entry of `GET /api/registers/available`. */
+type Available = AvailableRegisterInfo;
 
 async function available(peer: ServiceProcess): Promise<Available[]> {
   const res = await get(peer, "/api/registers/available");

@@ -166,15 +166,44 @@ async function matchHeaders(records: readonly GossipRecord[]): Promise<boolean> 
   return true;
 }
 
-/** Holds `peer`'s store writes of changed values until the returned function is called. */
-function holdValueWrites(peer: SimPeer): () => void {
+/** A hold on a peer's store writes of changed values. */
+interface WriteHold {
+  /** Resolves once a write is being held. */
+  held: Promise<void>;
+  /** Lets the held writes (and the later ones) through. */
+  release(): void;
+}
+
+/** Holds `peer`'s store writes of changed values until released. */
+function holdValueWrites(peer: SimPeer): WriteHold {
   const gate = Promise.withResolvers<void>();
+  const held = Promise.withResolvers<void>();
   const write = peer.store.write.bind(peer.store);
   peer.store.write = async (batch: StoreBatch) => {
-    if (batch.put.some((item) => item.valueChanged)) await gate.promise;
+    if (batch.put.some((item) => item.valueChanged)) {
+      held.resolve();
+      await gate.promise;
+    }
     return await write(batch);
   };
-  return () => gate.resolve();
+  return { held: held.promise, release: () => gate.resolve() };
+}
+
+/**
+ * Watches the messages whose records `peer` takes: `next()` resolves once the
+ * next one is checked and queued to be applied, after those queued before it.
+ */
+function watchRecordQueue(peer: SimPeer): { next(): Promise<void> } {
+  const book = peer.gossiper.records;
+  let queued = Promise.withResolvers<void>();
+  book.take = async (records, action) => {
+    const applied = book.apply(await book.check(records, action));
+    const done = queued;
+    queued = Promise.withResolvers<void>();
+    done.resolve();
+    return await applied;
+  };
+  return { next: () => queued.promise };
 }
 
 async function recordOf(peer: SimPeer): Promise<GossipRecord> {
@@ -184,44 +213,44 @@ async function recordOf(peer: SimPeer): Promise<GossipRecord> {
   };
 }
 
-/** Lets pending work (store writes, crypto) move on, without waiting for any time to pass. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
-}
-
 Deno.test("a record whose new set is still being written is not relayed with its previous header", async () => {
   await using network = await createGossipNetwork({ size: 4, fanout: 3, seedsPerPeer: 3 });
   await network.warmUp();
   const [a, b, c, d] = network.peers as [SimPeer, SimPeer, SimPeer, SimPeer];
   await c.registry.advertise(rid(1), { isPublic: true });
   await d.registry.advertise(rid(2), { isPublic: true });
+  const queue = watchRecordQueue(b);
   // b's first write (d's new set) is held, so what follows queues behind it.
-  const releaseFirst = holdValueWrites(b);
+  const firstHold = holdValueWrites(b);
   const first = b.gossiper.push({
     protocol: GOSSIP_PROTOCOL,
     from: (await recordOf(d)).header,
     records: [await recordOf(d)],
   });
-  await settle();
+  await firstHold.held;
   // An exchange from a (which holds nothing), then c's new set, queued in that order.
+  let queued = queue.next();
   const exchange = b.gossiper.exchange({
     protocol: GOSSIP_PROTOCOL,
     from: await a.gossiper.ownHeader(),
     digest: [],
   });
+  await queued;
+  queued = queue.next();
   const second = b.gossiper.push({
     protocol: GOSSIP_PROTOCOL,
     from: (await recordOf(c)).header,
     records: [await recordOf(c)],
   });
-  await settle();
+  await queued;
   // Once released, c's set reaches b's registry and waits on the store while
   // the exchange is answered: c's record must not go out as its old header
   // with its new set.
-  const releaseSecond = holdValueWrites(b);
-  releaseFirst();
+  const secondHold = holdValueWrites(b);
+  firstHold.release();
   const answer = await exchange;
-  releaseSecond();
+  assert.ok(b.gossiper.records.applying(c.peerId), "c's set was still being written");
+  secondHold.release();
   await Promise.all([first, second]);
   assert.ok(await matchHeaders(answer.records), JSON.stringify(answer.records, null, 1));
   const taken = await a.gossiper.records.take(answer.records, "a takes b's answer");

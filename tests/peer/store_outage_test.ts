@@ -3,6 +3,7 @@ import { createTestPeer, item, rid } from "./helpers.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import { MemoryAdvertisementStore } from "../../peer/store/memory_store.ts";
 import { advertisementKey } from "../../peer/store/types.ts";
+import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
 
 const BULK = "/api/registers/bulk-advertise";
 
@@ -151,20 +152,16 @@ Deno.test("a full sync made while the store was never loaded replaces the stored
 });
 
 Deno.test("recovery is retried on a backoff timer when the store never says it is back", async () => {
-  const { mock } = await import("node:test");
-  mock.timers.enable({ apis: ["setTimeout"] });
-  try {
-    await using peer = await createTestPeer();
-    peer.store.setReachable(false);
-    await peer.call("POST", BULK, { advertisements: [item(1)] });
-    assert.equal(peer.store.entries.size, 0);
-    // Reachable again, but without telling the peer (no reconnect event).
-    peer.store.setReachable(true, { announce: false });
-    assert.equal(peer.store.entries.size, 0);
-    mock.timers.tick(30_000); // longer than any first backoff step
-    await peer.registry.storeSettled(); // waits for the recovery the timer started
-    assert.deepEqual(storedIds(peer.store), [rid(1)]);
-  } finally {
-    mock.timers.reset();
-  }
+  const clock = new ManualClock();
+  const scheduler = new FakeScheduler(clock);
+  await using peer = await createTestPeer({ clock, scheduler });
+  peer.store.setReachable(false);
+  await peer.call("POST", BULK, { advertisements: [item(1)] });
+  assert.equal(peer.store.entries.size, 0);
+  // Reachable again, but without telling the peer (no reconnect event).
+  peer.store.setReachable(true, { announce: false });
+  assert.equal(peer.store.entries.size, 0);
+  (await scheduler.nextSleep()).release(); // the first backoff step has passed
+  await peer.registry.storeSettled(); // waits for the recovery the timer started
+  assert.deepEqual(storedIds(peer.store), [rid(1)]);
 });

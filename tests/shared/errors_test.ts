@@ -4,6 +4,7 @@ import {
   codeForGrpcStatus,
   codeForHttpStatus,
   ERROR_CODES,
+  errorMessage,
   GRPC_STATUS,
   HTTP_STATUS,
   toAppError,
@@ -32,6 +33,15 @@ Deno.test("any thrown value becomes an internal AppError keeping its message", (
   const error = toAppError(new TypeError("boom"));
   assert.equal(error.code, "internal");
   assert.equal(error.message, "boom");
+});
+
+Deno.test("an error's message is its message alone, and any other thrown value its string", () => {
+  assert.equal(errorMessage(new TypeError("boom")), "boom");
+  assert.equal(errorMessage(new AppError("not_found", 'No register "x"')), 'No register "x"');
+  assert.equal(errorMessage("plain text"), "plain text");
+  assert.equal(errorMessage(42), "42");
+  assert.equal(errorMessage(undefined), "undefined");
+  assert.equal(errorMessage(Symbol("odd")), "Symbol(odd)");
 });
 
 Deno.test("a gRPC status maps back to the error code that sent it", () => {

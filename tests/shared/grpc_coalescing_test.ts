@@ -2,17 +2,20 @@
  * Coalesced socket writes: a socket is corked once per turn and uncorked on
  * the next tick, and the pinned grpc-js hands its first server interceptor a
  * call whose connection's socket can be found (so coalescing is not
- * silently lost with an upgrade).
+ * silently lost with an upgrade); the check made at start says so, and
+ * would say when it cannot.
  */
 import assert from "node:assert/strict";
 import process from "node:process";
 import { Server, ServerInterceptingCall } from "@grpc/grpc-js";
 import { Heartbeat } from "../../gen/sorcha/peer/v1/heartbeat_pb.ts";
 import {
+  assertCoalescing,
   callSocket,
   type CorkableSocket,
   corkUntilNextTick,
   createClient,
+  findsCallSocket,
   GrpcChannel,
   serviceDefinition,
   serviceImplementation,
@@ -89,4 +92,10 @@ Deno.test("the first server interceptor of grpc-js is handed a call whose socket
   } finally {
     server.forceShutdown();
   }
+});
+
+Deno.test("the check made at start finds the socket with the pinned grpc-js, and would not without it", async () => {
+  assert.equal(await findsCallSocket(), true);
+  assert.equal(await findsCallSocket(() => undefined), false);
+  await assertCoalescing();
 });
