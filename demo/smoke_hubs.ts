@@ -26,7 +26,7 @@ import type {
   ConnectionStatusSchema,
   ReplicaEntrySchema,
   ReplicaListSchema,
-} from "../peer/hub_link/http_schemas.ts";
+} from "../peer/hub_link/mod.ts";
 import type {
   BlueprintListSchema,
   PublishBlueprintResponse,

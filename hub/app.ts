@@ -6,17 +6,15 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import { z } from "@hono/zod-openapi";
-import { createHttpApp, type DependencyState, type HttpApp } from "../shared/http/app.ts";
-import { createRoute } from "@hono/zod-openapi";
-import { json } from "../shared/http/openapi.ts";
+import { createRoute, z } from "@hono/zod-openapi";
+import { createHttpApp, type DependencyState, type HttpApp, json } from "../shared/http/mod.ts";
 import { type Clock, systemClock } from "../shared/clock.ts";
 import { errorMessage } from "../shared/errors.ts";
 import { VERSION } from "../shared/version.ts";
 import { iso } from "./http/convert.ts";
 import { addPeerRoutes, addSystemRegisterRoutes } from "./http/routes.ts";
 import type { PeerSessions } from "./peers/sessions.ts";
-import type { SystemRegister } from "./system_register/service.ts";
+import type { SystemRegister } from "./system_register/mod.ts";
 
 /** What the hub's app needs. */
 export interface HubAppOptions {

@@ -10,7 +10,7 @@ import { ServerCredentials } from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import type { Logger } from "@logtape/logtape";
 import { type Clock, systemClock } from "../shared/clock.ts";
-import type { HttpApp } from "../shared/http/app.ts";
+import type { HttpApp } from "../shared/http/mod.ts";
 import { log } from "../shared/logging.ts";
 import { createSystemScheduler, type Scheduler } from "../shared/schedule.ts";
 import { createHubApp } from "./app.ts";
@@ -22,12 +22,12 @@ import { PeerSessions } from "./peers/sessions.ts";
 import { SyncLog } from "./peers/sync_log.ts";
 import {
   openSystemRegister,
+  openSystemRegisterStore,
   type Publication,
   type PublishOutcome,
   type SystemRegister,
-} from "./system_register/service.ts";
-import { openSystemRegisterStore } from "./system_register/store.ts";
-import type { SystemRegisterStore } from "./system_register/types.ts";
+  type SystemRegisterStore,
+} from "./system_register/mod.ts";
 
 /** Everything a hub is configured with; only `hubId` and `dataDir` are required. */
 export interface HubOptions {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { routeGrpcLogs } from "../shared/grpc/logging.ts";
+import { routeGrpcLogs } from "../shared/grpc/mod.ts";
 import { log } from "../shared/logging.ts";
 import { readPemFile } from "../shared/pem.ts";
 import { runService, type ServiceStart } from "../shared/run_service.ts";

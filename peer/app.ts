@@ -5,11 +5,11 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import { createHttpApp, type DependencyState, type HttpApp } from "../shared/http/app.ts";
+import { createHttpApp, type DependencyState, type HttpApp } from "../shared/http/mod.ts";
 import { VERSION } from "../shared/version.ts";
 import { addAdvertisementRoutes, type AdvertisementRegistry } from "./advertisements/mod.ts";
 import { addGossipRoutes, GOSSIP_PATH_PREFIX, type Gossiper } from "./gossip/mod.ts";
-import { addHubLinkRoutes, type HubLinkRoutesOptions } from "./hub_link/routes.ts";
+import { addHubLinkRoutes, type HubLinkRoutesOptions } from "./hub_link/mod.ts";
 
 /** What the peer's app needs. */
 export interface PeerAppOptions {

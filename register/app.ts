@@ -5,14 +5,14 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import { createHttpApp, type DependencyState, type HttpApp } from "../shared/http/app.ts";
+import { createHttpApp, type DependencyState, type HttpApp } from "../shared/http/mod.ts";
 import { toAppError } from "../shared/errors.ts";
 import { VERSION } from "../shared/version.ts";
 import { addRegisterRoutes } from "./registers/routes.ts";
 import type { RegisterService } from "./registers/service.ts";
 import type { PeerSync } from "./resync/peer_sync.ts";
 import { addResyncRoutes } from "./resync/routes.ts";
-import type { RegisterStore } from "./store/types.ts";
+import type { RegisterStore } from "./store/mod.ts";
 
 /** What the register service's app needs. */
 export interface RegisterAppOptions {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { PeerClient } from "../shared/client/peer_client.ts";
+import { PeerClient } from "../shared/client/mod.ts";
 import { log } from "../shared/logging.ts";
 import { runService, type ServiceStart } from "../shared/run_service.ts";
 import { createSystemScheduler } from "../shared/schedule.ts";

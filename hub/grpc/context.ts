@@ -7,7 +7,7 @@
 import type { Clock } from "../../shared/clock.ts";
 import type { PeerSessions } from "../peers/sessions.ts";
 import type { SyncLog } from "../peers/sync_log.ts";
-import type { SystemRegister } from "../system_register/service.ts";
+import type { SystemRegister } from "../system_register/mod.ts";
 import type { EntryCache } from "./entry_cache.ts";
 import type { ConcurrencyLimiter, RateLimiter } from "./rate_limit.ts";
 

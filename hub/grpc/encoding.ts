@@ -27,7 +27,7 @@ import {
   blueprintSummary,
   type NotificationKind,
 } from "../notifications/events.ts";
-import { type BlueprintEntry, SYSTEM_REGISTER_ID } from "../system_register/types.ts";
+import { type BlueprintEntry, SYSTEM_REGISTER_ID } from "../system_register/mod.ts";
 
 /** Beyond this, a message's buffer is not kept for the next one. */
 const KEEP_BUFFER_BYTES = 1024 * 1024;

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { BlueprintEntry, EntriesOptions } from "../system_register/types.ts";
+import type { BlueprintEntry, EntriesOptions } from "../system_register/mod.ts";
 import { entryBytes } from "./encoding.ts";
 
 /** The default budget: 64 MiB, about 50,000 entries of 1 KiB. */

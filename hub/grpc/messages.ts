@@ -30,7 +30,7 @@ import { blueprintSummary, type NotificationKind } from "../notifications/events
 import type { HeartbeatInput } from "../peers/heartbeat_scoring.ts";
 import type { ConnectInput, DisconnectReason as Reason } from "../peers/session.ts";
 import type { ConnectedPeerView, HeartbeatStatusView } from "../peers/status_views.ts";
-import { type BlueprintEntry, SYSTEM_REGISTER_ID } from "../system_register/types.ts";
+import { type BlueprintEntry, SYSTEM_REGISTER_ID } from "../system_register/mod.ts";
 import { type connectRequest, type heartbeatMessage, MAX_BLUEPRINT_SIZE } from "./requests.ts";
 
 /** A generated enum: names to numbers, and numbers back to names. */

@@ -26,7 +26,7 @@ import {
   file_sorcha_peer_v1_system_register_sync,
   SystemRegisterSync,
 } from "../../gen/sorcha/peer/v1/system_register_sync_pb.ts";
-import { secretsEqual } from "../../shared/http/auth.ts";
+import { secretsEqual } from "../../shared/http/mod.ts";
 import { AppError } from "../../shared/errors.ts";
 import { bearerToken, type CallContext, GrpcServer } from "../../shared/grpc/mod.ts";
 import { connectionService } from "./connection_service.ts";

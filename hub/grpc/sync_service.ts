@@ -21,7 +21,7 @@ import {
 import { AppError, errorMessage } from "../../shared/errors.ts";
 import { type CallContext, pushed, type ServiceImplementation } from "../../shared/grpc/mod.ts";
 import { NO_FILTERS } from "../notifications/filters.ts";
-import type { EntriesOptions } from "../system_register/types.ts";
+import type { EntriesOptions } from "../system_register/mod.ts";
 import type { HubContext } from "./context.ts";
 import { notificationBytes, withActiveSetDigest } from "./encoding.ts";
 import {

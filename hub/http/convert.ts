@@ -9,12 +9,12 @@ import type {
 } from "../../shared/contracts/system_register.ts";
 import type { z } from "zod";
 import { documentJson } from "../../shared/contracts/documents.ts";
-import type { IntegrityState } from "../system_register/service.ts";
 import {
   type BlueprintEntry,
+  type IntegrityState,
   SYSTEM_REGISTER_ID,
   type SystemRegisterHead,
-} from "../system_register/types.ts";
+} from "../system_register/mod.ts";
 
 /** An ISO 8601 time from ms since the epoch. */
 export function iso(ms: number): string {

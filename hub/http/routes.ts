@@ -13,16 +13,19 @@ import {
   SystemRegisterInfoSchema,
 } from "../../shared/contracts/system_register.ts";
 import { AppError } from "../../shared/errors.ts";
-import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
 import {
   BlueprintPageQuery,
   BlueprintParams,
+  changeErrors,
   cutPage,
+  type HttpApp,
+  json,
+  notFoundError,
   pageOf,
-} from "../../shared/http/blueprint_pages.ts";
-import { changeErrors, json, notFoundError } from "../../shared/http/openapi.ts";
+  rejectInvalid,
+} from "../../shared/http/mod.ts";
 import { quoteInput } from "../../shared/quote.ts";
-import type { SystemRegister } from "../system_register/service.ts";
+import type { SystemRegister } from "../system_register/mod.ts";
 import { entryJson, iso, registerInfoJson } from "./convert.ts";
 import type { PeerSessions } from "../peers/sessions.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BlueprintEntry } from "../system_register/types.ts";
+import type { BlueprintEntry } from "../system_register/mod.ts";
 
 /** The kinds of notification the hub sends (contracts.md NotificationType, minus UNKNOWN). */
 export type NotificationKind = "published" | "updated" | "deprecated";

@@ -16,3 +16,6 @@ export type {
   MongoSystemRegisterStore,
   MongoSystemRegisterStoreOptions,
 } from "./mongo_store.ts";
+export { openSystemRegister } from "./service.ts";
+export type { Publication, PublishOutcome, SystemRegister } from "./service.ts";
+export type { IntegrityState } from "./service.ts";

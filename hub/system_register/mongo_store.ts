@@ -32,20 +32,28 @@
  * publication; `head().activeCount` counts blueprints.
  *
  * Error messages never carry the URL's user name or password.
+ * The document mapping and indexes are `mongo_documents.ts`; the activation step
+ * and its retries, `mongo_activation.ts`.
  *
  * @module
  */
-import {
-  Binary,
-  type Collection,
-  type Filter,
-  type IndexDescription,
-  MongoServerError,
-  type UpdateFilter,
-} from "mongodb";
+import type { Collection, Filter, UpdateFilter } from "mongodb";
 import { AppError } from "../../shared/errors.ts";
 import { connectMongoCollection, type MongoConnection } from "../../shared/mongo.ts";
 import { chainHash, documentChecksum, GENESIS_CHAIN_HASH } from "./integrity.ts";
+import {
+  activateVersion,
+  type ActivationOptions,
+  isDuplicateKey,
+  pause,
+  settleEntry,
+} from "./mongo_activation.ts";
+import {
+  type BlueprintDocument,
+  SYSTEM_REGISTER_INDEXES,
+  toDocument,
+  toEntry,
+} from "./mongo_documents.ts";
 import { isSamePublication } from "./same_publication.ts";
 import type {
   BlueprintEntry,
@@ -66,39 +74,10 @@ export const DEFAULT_SYSTEM_REGISTER_SERVER_SELECTION_TIMEOUT_MS = 5_000;
 /** How many times a publication tries for a version (and to activate it), by default. */
 export const DEFAULT_PUBLISH_ATTEMPTS = 50;
 
-/** MongoDB's error code of a duplicate key. */
-const DUPLICATE_KEY = 11000;
 const DEFAULT_PAGE_SIZE = 256;
 
-/**
- * The collection's indexes, created at open:
- * - `version_unique`: one entry per version (where concurrent publications serialize);
- * - `publishedAt`: the last publication time of `head()`;
- * - `isActive_version`: active entries in version order;
- * - `blueprintId_active_unique`: `blueprintId` unique **among active entries only**
- *   (`partialFilterExpression: {isActive: true}`): a re-published blueprint keeps its older
- *   versions as inactive entries, so it cannot be unique over all of them;
- * - `blueprintId_version`: a blueprint's versions, highest first;
- * - `firstOf_unique`: a blueprint is published `ifAbsent` (genesis) once.
- */
-export const SYSTEM_REGISTER_INDEXES: readonly IndexDescription[] = [
-  { key: { version: 1 }, name: "version_unique", unique: true },
-  { key: { publishedAt: 1 }, name: "publishedAt" },
-  { key: { isActive: 1, version: 1 }, name: "isActive_version" },
-  {
-    key: { blueprintId: 1 },
-    name: "blueprintId_active_unique",
-    unique: true,
-    partialFilterExpression: { isActive: true },
-  },
-  { key: { blueprintId: 1, version: -1, isActive: 1 }, name: "blueprintId_version" },
-  {
-    key: { firstOf: 1 },
-    name: "firstOf_unique",
-    unique: true,
-    partialFilterExpression: { firstOf: { $exists: true } },
-  },
-];
+export type { BlueprintDocument } from "./mongo_documents.ts";
+export { SYSTEM_REGISTER_INDEXES } from "./mongo_documents.ts";
 
 /** Options of {@link openMongoSystemRegisterStore}. */
 export interface MongoSystemRegisterStoreOptions {
@@ -110,32 +89,6 @@ export interface MongoSystemRegisterStoreOptions {
   serverSelectionTimeoutMs?: number;
   /** Tries per publication for a version and for its activation (default {@link DEFAULT_PUBLISH_ATTEMPTS}). */
   publishAttempts?: number;
-}
-
-/** A {@link BlueprintEntry} as a MongoDB document. */
-export interface BlueprintDocument {
-  /** See {@link BlueprintEntry.version}. */
-  version: number;
-  /** See {@link BlueprintEntry.blueprintId}. */
-  blueprintId: string;
-  /** See {@link BlueprintEntry.document}. */
-  document: Binary;
-  /** See {@link BlueprintEntry.publishedAt}. */
-  publishedAt: number;
-  /** See {@link BlueprintEntry.publishedBy}. */
-  publishedBy: string;
-  /** See {@link BlueprintEntry.isActive}. */
-  isActive: boolean;
-  /** See {@link BlueprintEntry.publicationTransactionId}. */
-  publicationTransactionId: string;
-  /** See {@link BlueprintEntry.checksum}. */
-  checksum: string;
-  /** See {@link BlueprintEntry.metadata}. */
-  metadata: Record<string, string>;
-  /** See {@link BlueprintEntry.chainHash}. */
-  chainHash: string;
-  /** The blueprint id, only on an entry stored `ifAbsent` (unique). */
-  firstOf?: string;
 }
 
 /**
@@ -177,6 +130,7 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
   readonly #mongo: MongoConnection<BlueprintDocument>;
   readonly #collection: Collection<BlueprintDocument>;
   readonly #attempts: number;
+  readonly #activation: ActivationOptions;
 
   /** Wraps a connected collection; made by {@link openMongoSystemRegisterStore}, which also repairs. */
   constructor(
@@ -186,6 +140,7 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
     this.#mongo = connection;
     this.#collection = connection.collection;
     this.#attempts = Math.max(1, options.attempts ?? DEFAULT_PUBLISH_ATTEMPTS);
+    this.#activation = { collection: this.#collection, attempts: this.#attempts };
   }
 
   /** The database's name. */
@@ -206,7 +161,11 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
         if (options.ifAbsent || options.ifChanged) {
           const existing = await this.#current(input.blueprintId);
           if (existing && (options.ifAbsent || isSamePublication(toEntry(existing), input))) {
-            return { entry: await this.#settled(existing), created: false, replaced: false };
+            return {
+              entry: await settleEntry(existing, this.#activation),
+              created: false,
+              replaced: false,
+            };
           }
         }
         const last = await this.#last();
@@ -236,7 +195,11 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
           await pause(attempt); // another hub took this version (or stored this blueprint first)
           continue;
         }
-        const { active, replaced } = await this.#activate(entry.blueprintId, version);
+        const { active, replaced } = await activateVersion(
+          entry.blueprintId,
+          version,
+          this.#activation,
+        );
         return { entry: { ...entry, isActive: active }, created: true, replaced };
       }
       throw new AppError(
@@ -337,7 +300,7 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
       ], { allowDiskUse: true });
       let repaired = 0;
       for await (const { _id, version } of stale) {
-        await this.#activate(_id, version);
+        await activateVersion(_id, version, this.#activation);
         repaired++;
       }
       return repaired;
@@ -426,92 +389,8 @@ export class MongoSystemRegisterStore implements SystemRegisterStore {
       await this.#collection.findOne({ blueprintId }, { sort: { version: -1 } });
   }
 
-  /** `document` as an entry, activated first when it is a blueprint's inactive highest version. */
-  async #settled(document: BlueprintDocument): Promise<BlueprintEntry> {
-    const entry = toEntry(document);
-    if (entry.isActive) return entry;
-    const { active } = await this.#activate(entry.blueprintId, entry.version);
-    return { ...entry, isActive: active };
-  }
-
-  /**
-   * Makes `version` the blueprint's active entry: retires its active versions below
-   * `version`, then activates `version`. When the partial unique index refuses (another
-   * version got active in between), a higher active version wins (`active: false`), a lower
-   * one is retired and activation retried. Idempotent: any hub may run it for any entry, so
-   * the highest version of a blueprint always ends active. `replaced`: this call retired one.
-   */
-  async #activate(
-    blueprintId: string,
-    version: number,
-  ): Promise<{ active: boolean; replaced: boolean }> {
-    let replaced = false;
-    for (let attempt = 1; attempt <= this.#attempts; attempt++) {
-      const retired = await this.#collection.updateMany(
-        { blueprintId, isActive: true, version: { $lt: version } },
-        { $set: { isActive: false } },
-      );
-      if (retired.modifiedCount > 0) replaced = true;
-      try {
-        // Matching nothing means it is active already (another hub finished it).
-        await this.#collection.updateOne(
-          { version, blueprintId, isActive: false },
-          { $set: { isActive: true } },
-        );
-        return { active: true, replaced };
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-      const active = await this.#collection.findOne<{ version: number }>(
-        { blueprintId, isActive: true },
-        { projection: { _id: 0, version: 1 } },
-      );
-      if (active && active.version > version) return { active: false, replaced };
-      await pause(attempt);
-    }
-    throw new AppError(
-      "unavailable",
-      `System register store (MongoDB) failed: version ${version} of ${blueprintId} could not be ` +
-        `activated after ${this.#attempts} attempts; the next open activates it`,
-    );
-  }
-
   /** Runs `work`, turning a closed store or a driver error into an `unavailable` {@link AppError}. */
   #run<T>(work: () => Promise<T>): Promise<T> {
     return this.#mongo.run(work);
   }
-}
-
-/** An entry as its document (`firstOf` set for an `ifAbsent` publication). */
-function toDocument(entry: BlueprintEntry, firstOf: string | undefined): BlueprintDocument {
-  const document: BlueprintDocument = { ...entry, document: new Binary(entry.document) };
-  if (firstOf !== undefined) document.firstOf = firstOf;
-  return document;
-}
-
-/** A document as an entry (only the entry's fields; the document's bytes copied). */
-function toEntry(document: BlueprintDocument): BlueprintEntry {
-  return {
-    blueprintId: document.blueprintId,
-    document: new Uint8Array(document.document.value()),
-    publishedAt: document.publishedAt,
-    publishedBy: document.publishedBy,
-    version: document.version,
-    isActive: document.isActive,
-    publicationTransactionId: document.publicationTransactionId,
-    checksum: document.checksum,
-    metadata: { ...document.metadata },
-    chainHash: document.chainHash,
-  };
-}
-
-/** Whether `error` is MongoDB's duplicate-key error. */
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
-}
-
-/** A short random wait before retry `attempt`, so competing hubs spread out. */
-function pause(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(50, 2 * attempt);
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

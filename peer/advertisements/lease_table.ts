@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { AdvertisementKey, StoredAdvertisement } from "../store/types.ts";
+import type { AdvertisementKey, StoredAdvertisement } from "../store/mod.ts";
 
 /** Options of {@link LeaseTable}. */
 export interface LeaseTableOptions {

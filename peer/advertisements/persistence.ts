@@ -33,7 +33,7 @@ import {
   type FullSyncRecord,
   sameValues,
   type StoreBatch,
-} from "../store/types.ts";
+} from "../store/mod.ts";
 import type { LeaseTable } from "./lease_table.ts";
 
 /** The store's state: `starting` before the first load, then `ok` or `degraded`. */

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Clock } from "../../shared/clock.ts";
-import type { StoredAdvertisement } from "../store/types.ts";
+import type { StoredAdvertisement } from "../store/mod.ts";
 import type { LeaseTable } from "./lease_table.ts";
 import { byRegisterId, type RemoteItem, remoteItemOf } from "./remote_sets.ts";
 

@@ -16,7 +16,7 @@ import type { Logger } from "@logtape/logtape";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { log } from "../../shared/logging.ts";
 import { createSystemScheduler, type Scheduler } from "../../shared/schedule.ts";
-import type { AdvertisementStore, FullSyncRecord } from "../store/types.ts";
+import type { AdvertisementStore, FullSyncRecord } from "../store/mod.ts";
 import { LeaseTable } from "./lease_table.ts";
 import {
   type AdvertiseOptions,

@@ -16,7 +16,7 @@ import type {
   AdvertisementWrite,
   StoreBatch,
   StoredAdvertisement,
-} from "../store/types.ts";
+} from "../store/mod.ts";
 import type { LeaseTable } from "./lease_table.ts";
 import type { Persistence } from "./persistence.ts";
 

@@ -12,9 +12,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
-import { changeErrors, json } from "../../shared/http/openapi.ts";
-import { invalidArgument } from "../../shared/http/validation.ts";
+import {
+  changeErrors,
+  type HttpApp,
+  invalidArgument,
+  json,
+  rejectInvalid,
+} from "../../shared/http/mod.ts";
 import { quoteInput } from "../../shared/quote.ts";
 import {
   AdvertiseRegisterRequestSchema,

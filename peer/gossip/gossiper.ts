@@ -6,6 +6,11 @@
  * those. Records are signed by their owners, so they can be relayed without
  * letting anyone speak for another peer.
  *
+ * This file schedules the rounds and answers the other side's exchanges and
+ * pushes; one exchange with a member is in `member_exchange.ts`, this node's
+ * own header in `own_record.ts`, and what goes in a message in
+ * `record_selection.ts`.
+ *
  * @module
  */
 import type { Logger } from "@logtape/logtape";
@@ -15,28 +20,21 @@ import {
   type ExchangeRequest,
   type ExchangeResponse,
   GOSSIP_PROTOCOL,
-  type GossipRecord,
-  MAX_MESSAGE_ADVERTISEMENTS,
-  MAX_MESSAGE_RECORDS,
   type PeersResponse,
   type PushRequest,
   type PushResponse,
   type RecordHeader,
-  type WantedEntry,
 } from "../../shared/contracts/gossip.ts";
 import { AppError, toAppError } from "../../shared/errors.ts";
 import { log } from "../../shared/logging.ts";
-import { shortenInput } from "../../shared/quote.ts";
 import { jitterBound, type Scheduler } from "../../shared/schedule.ts";
-import type { AdvertisementRegistry, RemoteItem } from "../advertisements/mod.ts";
-import {
-  type Member,
-  type Membership,
-  readMembershipFile,
-  writeMembershipFile,
-} from "./membership.ts";
+import type { AdvertisementRegistry } from "../advertisements/mod.ts";
+import { exchangeWithMember, logRejected, type MemberExchangeOptions } from "./member_exchange.ts";
+import { type Membership, readMembershipFile, writeMembershipFile } from "./membership.ts";
+import { OwnRecord } from "./own_record.ts";
+import { digestOf, type RecordSources, selectRecords, wantedRecords } from "./record_selection.ts";
 import { RecordBook } from "./records.ts";
-import { advertisementsDigest, type PeerSigner, SignatureVerifier } from "./signing.ts";
+import { type PeerSigner, SignatureVerifier } from "./signing.ts";
 import type { GossipTransport } from "./transport.ts";
 import { type ProofPolicy, UrlProofs } from "./url_proofs.ts";
 
@@ -99,14 +97,7 @@ export class Gossiper {
   /** The proofs of the URLs this node gossips with, and its answers to challenges. */
   readonly proofs: UrlProofs;
   readonly #fanout: number;
-  readonly #refreshMs: number;
-  /** The age at which the current own header is re-issued. */
-  #refreshAfterMs: number;
-  #own: RecordHeader | undefined;
-  /** The newest issue time seen on a record of this node held elsewhere (its clock may have gone back). */
-  #selfSeenAt = 0;
-  #ownItems: RemoteItem[] = [];
-  #ownQueue: Promise<unknown> = Promise.resolve();
+  readonly #ownRecord: OwnRecord;
   #lastRound: RoundResult | undefined;
   #running: Promise<unknown> | undefined;
   readonly #stop = new AbortController();
@@ -117,8 +108,10 @@ export class Gossiper {
     this.#options = options;
     this.#logger = options.logger ?? log("peer", "gossip");
     this.#fanout = options.fanout ?? DEFAULT_FANOUT;
-    this.#refreshMs = options.refreshMs ?? options.leaseMs / 4;
-    this.#refreshAfterMs = this.#refreshMs;
+    this.#ownRecord = new OwnRecord({
+      ...options,
+      refreshMs: options.refreshMs ?? options.leaseMs / 4,
+    });
     this.#records = new RecordBook({
       selfId: options.peerId,
       selfPublicKey: options.signer.publicKey,
@@ -127,9 +120,7 @@ export class Gossiper {
       verifier: new SignatureVerifier(),
       clock: options.clock,
       leaseMs: options.leaseMs,
-      onSelf: (issuedAt) => {
-        this.#selfSeenAt = Math.max(this.#selfSeenAt, issuedAt);
-      },
+      onSelf: (issuedAt) => this.#ownRecord.seen(issuedAt),
     });
     this.proofs = new UrlProofs({ ...options, ...options.proofs, logger: this.#logger });
   }
@@ -184,9 +175,12 @@ export class Gossiper {
       return this.#lastRound;
     }
     const own = await this.ownHeader();
-    const digest = this.#digest(own);
+    const digest = digestOf(own, this.#records);
     const targets = this.#options.membership.pick(this.#fanout);
-    const outcomes = await Promise.all(targets.map((member) => this.#contact(member, own, digest)));
+    const exchange = this.#exchangeOptions();
+    const outcomes = await Promise.all(
+      targets.map((member) => exchangeWithMember(member, { own, digest }, exchange)),
+    );
     const result: RoundResult = {
       at,
       contacted: targets.length,
@@ -226,14 +220,8 @@ export class Gossiper {
     // record goes back only when the one held here is newer (its clock was set back).
     digest.set(request.from.peerId, request.from);
     const own = await this.ownHeader();
-    const records = this.#recordsFor(own, digest, { listedOnly: false });
-    const wanted: WantedEntry[] = [];
-    for (const entry of digest.values()) {
-      if (entry.peerId === this.peerId || wanted.length >= MAX_MESSAGE_RECORDS) continue;
-      const held = this.#records.get(entry.peerId);
-      if (held && held.issuedAt >= entry.issuedAt) continue;
-      wanted.push({ peerId: entry.peerId, adsDigest: held?.adsDigest ?? null });
-    }
+    const records = selectRecords(own, digest, { ...this.#sources(), listedOnly: false });
+    const wanted = wantedRecords(digest, { book: this.#records, selfId: this.peerId });
     return { protocol: GOSSIP_PROTOCOL, from: own, records, wanted };
   }
 
@@ -243,7 +231,7 @@ export class Gossiper {
     await this.#records.checkSender(request.from, action);
     const result = await this.#records.take(request.records, action);
     this.#options.membership.reached(request.from);
-    this.#logRejected(result.rejected, request.from.peerId);
+    logRejected(result.rejected, { from: request.from.peerId, logger: this.#logger });
     return result;
   }
 
@@ -296,38 +284,7 @@ export class Gossiper {
    * or URL changed, or when the last one is older than the refresh period.
    */
   ownHeader(): Promise<RecordHeader> {
-    const run = this.#ownQueue.then(() => this.#refreshOwn());
-    this.#ownQueue = run.catch(() => {});
-    return run;
-  }
-
-  async #refreshOwn(): Promise<RecordHeader> {
-    const now = this.#options.clock.now();
-    const items = this.#options.registry.publicLocal();
-    const own = this.#own;
-    // The registry hands back the same array while the set is unchanged.
-    const adsDigest = own && items === this.#ownItems
-      ? own.adsDigest
-      : await advertisementsDigest(items);
-    if (
-      own && own.adsDigest === adsDigest && own.adsCount === items.length &&
-      own.url === this.#options.publicUrl && now - own.issuedAt < this.#refreshAfterMs &&
-      own.issuedAt > this.#selfSeenAt
-    ) {
-      this.#ownItems = items;
-      return own;
-    }
-    this.#ownItems = items;
-    this.#refreshAfterMs = this.#refreshMs * (1 - (this.#options.random ?? Math.random)() / 4);
-    this.#own = await this.#options.signer.sign({
-      peerId: this.peerId,
-      url: this.#options.publicUrl,
-      publicKey: this.#options.signer.publicKey,
-      issuedAt: Math.max(Math.floor(now), (own?.issuedAt ?? 0) + 1, this.#selfSeenAt + 1),
-      adsDigest,
-      adsCount: items.length,
-    });
-    return this.#own;
+    return this.#ownRecord.header();
   }
 
   async #guardedRound(): Promise<void> {
@@ -338,137 +295,19 @@ export class Gossiper {
     await running;
   }
 
-  #digest(own: RecordHeader): DigestEntry[] {
-    return [own, ...this.#records.headers()].map((header) => ({
-      peerId: header.peerId,
-      issuedAt: header.issuedAt,
-      adsDigest: header.adsDigest,
-    }));
+  #sources(): RecordSources {
+    return { ownRecord: this.#ownRecord, book: this.#records, registry: this.#options.registry };
   }
 
-  /** The records (own included) newer than `digest` shows, with their sets where it lacks them. */
-  #recordsFor(
-    own: RecordHeader,
-    digest: ReadonlyMap<string, Pick<DigestEntry, "issuedAt" | "adsDigest">>,
-    options: { listedOnly: boolean },
-  ): GossipRecord[] {
-    const out: GossipRecord[] = [];
-    let adsBudget = MAX_MESSAGE_ADVERTISEMENTS;
-    for (const header of [own, ...this.#records.headers()]) {
-      if (out.length >= MAX_MESSAGE_RECORDS) break;
-      const known = digest.get(header.peerId);
-      if (options.listedOnly && !known) continue;
-      if (known && known.issuedAt >= header.issuedAt) continue;
-      if (known?.adsDigest === header.adsDigest) {
-        out.push({ header });
-        continue;
-      }
-      // A set still being written may not match the held header yet: it goes in a later message.
-      if (header !== own && this.#records.applying(header.peerId)) continue;
-      const advertisements = header === own
-        ? this.#ownItems
-        : this.#options.registry.remoteItems(header.peerId);
-      // The entries of a header issued ahead of this clock expire before it (their lease
-      // starts no later than now): what is left no longer matches the header.
-      if (advertisements.length !== header.adsCount) continue;
-      // What does not fit in this message goes in a later one.
-      if (advertisements.length > adsBudget) continue;
-      adsBudget -= advertisements.length;
-      out.push({ header, advertisements });
-    }
-    return out;
-  }
-
-  async #contact(
-    member: Member,
-    own: RecordHeader,
-    digest: DigestEntry[],
-  ): Promise<{ ok: boolean; messages: number }> {
-    let messages = 0;
-    // The transport bounds each request's time; this signal stops them at close.
-    const signal = this.#stop.signal;
-    const action = `Cannot gossip with ${member.peerId ?? "seed"} at ${shortenInput(member.url)}`;
-    try {
-      await this.proofs.prove(member, signal);
-      messages++;
-      const answer = await this.#options.transport.exchange(member.url, {
-        protocol: GOSSIP_PROTOCOL,
-        from: own,
-        digest,
-      }, signal);
-      await this.#records.checkSender(answer.from, action);
-      const records = answer.records.some((record) => record.header.peerId === answer.from.peerId)
-        ? answer.records
-        : [{ header: answer.from }, ...answer.records];
-      const taken = await this.#records.take(records, action);
-      this.#logRejected(taken.rejected, answer.from.peerId);
-      const firstContact = member.lastContactAt === undefined || member.failures > 0;
-      this.#options.membership.reached(answer.from, member);
-      if (firstContact) {
-        this.#logger.info("Gossiping with peer {peerId} at {url}", {
-          peerId: answer.from.peerId,
-          url: answer.from.url,
-        });
-      }
-      if (answer.wanted.length > 0) {
-        const wanted = new Map(
-          answer.wanted.map((entry) => [entry.peerId, {
-            issuedAt: 0,
-            adsDigest: entry.adsDigest ?? "",
-          }]),
-        );
-        const pushed = this.#recordsFor(own, wanted, { listedOnly: true });
-        if (pushed.length > 0) {
-          messages++;
-          await this.#options.transport.push(member.url, {
-            protocol: GOSSIP_PROTOCOL,
-            from: own,
-            records: pushed,
-          }, signal);
-        }
-      }
-      this.#logger.debug("Gossiped with {peerId} at {url}: took {accepted}", {
-        peerId: answer.from.peerId,
-        url: member.url,
-        accepted: taken.accepted,
-      });
-      return { ok: true, messages };
-    } catch (error) {
-      if (this.#stop.signal.aborted) return { ok: false, messages };
-      this.proofs.forget(member);
-      const message = toAppError(error).message;
-      const wasOk = member.failures === 0 && member.lastContactAt !== undefined;
-      this.#options.membership.failed(member, message);
-      const dropped = !this.#options.membership.members.includes(member);
-      if (dropped) {
-        this.#logger.warning(
-          "Dropped peer {peerId} at {url} after {failures} failed contacts: {error}",
-          {
-            peerId: member.peerId ?? "(seed)",
-            url: member.url,
-            failures: member.failures,
-            error: message,
-          },
-        );
-      } else if (wasOk) {
-        this.#logger.warning("Peer {peerId} at {url} stopped answering: {error}", {
-          peerId: member.peerId ?? "(seed)",
-          url: member.url,
-          error: message,
-        });
-      } else this.#logger.debug("{error}", { error: message });
-      return { ok: false, messages };
-    }
-  }
-
-  #logRejected(rejected: PushResponse["rejected"], from: string): void {
-    for (const { peerId, reason } of rejected) {
-      this.#logger.warning("Refused the record of peer {peerId} relayed by {from}: {reason}", {
-        peerId,
-        from,
-        reason,
-      });
-    }
+  #exchangeOptions(): MemberExchangeOptions {
+    return {
+      ...this.#sources(),
+      membership: this.#options.membership,
+      transport: this.#options.transport,
+      proofs: this.proofs,
+      signal: this.#stop.signal,
+      logger: this.#logger,
+    };
   }
 
   async #save(): Promise<void> {

@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { PeerClient } from "../../shared/client/peer_client.ts";
-import { type FetchLike, JsonClient } from "../../shared/client/json_client.ts";
+import { type FetchLike, JsonClient, PeerClient } from "../../shared/client/mod.ts";
 import { ChallengeResponseSchema } from "../../shared/contracts/gossip.ts";
 import type { GossipTransport } from "./transport.ts";
 

@@ -7,9 +7,13 @@
  * @module
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
-import { requireTokenForChanges } from "../../shared/http/auth.ts";
-import { changeErrors, json } from "../../shared/http/openapi.ts";
+import {
+  changeErrors,
+  type HttpApp,
+  json,
+  rejectInvalid,
+  requireTokenForChanges,
+} from "../../shared/http/mod.ts";
 import { quoteInput } from "../../shared/quote.ts";
 import { ErrorResponseSchema } from "../../shared/contracts/advertisements.ts";
 import {

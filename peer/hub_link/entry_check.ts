@@ -14,7 +14,7 @@ import {
 } from "../../shared/contracts/system_register.ts";
 import { AppError } from "../../shared/errors.ts";
 import { quoteInput } from "../../shared/quote.ts";
-import type { ReplicaEntry } from "../replica/types.ts";
+import type { ReplicaEntry } from "../replica/mod.ts";
 
 /** An entry as received, checked: the replica's form, and whether the hub still holds it active. */
 export interface CheckedEntry {

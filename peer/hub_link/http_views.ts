@@ -8,7 +8,7 @@
 import type { z } from "@hono/zod-openapi";
 import { documentJson } from "../../shared/contracts/documents.ts";
 import { SYSTEM_REGISTER_ID } from "../../shared/contracts/system_register.ts";
-import type { ReplicaCheckpoint, ReplicaEntry } from "../replica/types.ts";
+import type { ReplicaCheckpoint, ReplicaEntry } from "../replica/mod.ts";
 import type {
   CentralNodesSchema,
   CheckpointSchema,

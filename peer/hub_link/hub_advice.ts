@@ -1,7 +1,9 @@
 /**
  * What the link does with what a hub tells it, decided apart from doing it:
  * a heartbeat's answer (its `RecommendedAction`, or `success: false`) and a
- * missed heartbeat. Pure functions: the link (`link.ts`) acts on the advice.
+ * missed heartbeat. Pure functions: the served session (`served_session.ts`)
+ * acts on the advice; the link (`link.ts`) on how a session ends (a failover
+ * starts the next round at the hub after the one left).
  *
  * @module
  */

@@ -13,3 +13,9 @@ export * from "./link.ts";
 export * from "./link_process.ts";
 export * from "./routes.ts";
 export * from "./status.ts";
+export type {
+  CheckpointSchema,
+  ConnectionStatusSchema,
+  ReplicaEntrySchema,
+  ReplicaListSchema,
+} from "./http_schemas.ts";

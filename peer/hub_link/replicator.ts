@@ -3,7 +3,8 @@
  * from the cursor (the checkpoint's version). It runs on connect, on each
  * notification newer than the cursor, on the periodic timer, when the hub
  * says so, and on demand; calls made while one runs coalesce into one
- * follow-up. A failed sync is retried with backoff while a hub is connected.
+ * follow-up, and a failed sync is retried with backoff while a hub is
+ * connected (`sync_queue.ts`).
  *
  * Full (the replica replaced) when the replica is empty, when asked, or when
  * the cursor cannot be trusted: the hub is behind it (its register was reset
@@ -18,16 +19,18 @@
 import type { Logger } from "@logtape/logtape";
 import { ActiveSetDigest, digestOf } from "../../shared/contracts/active_set_digest.ts";
 import { documentChecksum } from "../../shared/contracts/checksum.ts";
-import { type Backoff, createBackoff } from "../../shared/backoff.ts";
+import { createBackoff } from "../../shared/backoff.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { AppError, errorMessage } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
-import type { ReplicaCheckpoint, ReplicaStore, SyncKind } from "../replica/types.ts";
+import type { ReplicaCheckpoint, ReplicaStore, SyncKind } from "../replica/mod.ts";
 import { RejectedEntryError } from "./entry_check.ts";
 import type { ReplicaView, SyncResult } from "./status.ts";
+import { SyncQueue, type SyncRequestOptions } from "./sync_queue.ts";
 import { fullRun, incrementalRun, type RunContext, type SyncSource } from "./sync_runs.ts";
 
 export { FULL_SYNC_READ_AHEAD, SYNC_BATCH_SIZE, type SyncSource } from "./sync_runs.ts";
+export type { SyncRequestOptions } from "./sync_queue.ts";
 
 /** Options of {@link Replicator}. */
 export interface ReplicatorOptions {
@@ -51,38 +54,15 @@ export interface ReplicatorOptions {
   onChange?: () => void;
 }
 
-/** Why a sync was asked for, and whether it must be full. */
-export interface SyncRequestOptions {
-  /** Replace the replica whatever the cursor says. */
-  full?: boolean;
-  /**
-   * Needed only while the cursor is below this version (a notification of
-   * it): a sync that got there first makes this one unnecessary.
-   */
-  untilVersion?: number;
-}
-
-interface Pending {
-  reason: string;
-  full: boolean;
-  /** Undefined: must run; otherwise needed only while the cursor is below it. */
-  untilVersion: number | undefined;
-  done: PromiseWithResolvers<SyncResult>;
-}
-
 /** See the module documentation. */
 export class Replicator {
   readonly #store: ReplicaStore;
   readonly #options: ReplicatorOptions;
-  readonly #stop = new AbortController();
+  readonly #queue: SyncQueue;
   #checkpoint: ReplicaCheckpoint | undefined;
   #digest = new ActiveSetDigest();
   /** Why the next sync must be full, when the cursor cannot be trusted. */
   #resetReason: string | undefined;
-  #running: Promise<void> | undefined;
-  #pending: Pending | undefined;
-  #backoff: Backoff;
-  #retrying = false;
   #failing = false;
   #view: Omit<ReplicaView, "checkpoint" | "status" | "syncing" | "nextSyncDueAt">;
   #nextSyncDueAt: () => number | undefined = () => undefined;
@@ -91,7 +71,16 @@ export class Replicator {
   constructor(store: ReplicaStore, options: ReplicatorOptions) {
     this.#store = store;
     this.#options = options;
-    this.#backoff = this.#firstBackoff();
+    this.#queue = new SyncQueue({
+      run: (reason, full) => this.#syncOnce(reason, full),
+      cursor: () => this.cursor,
+      lastResult: () => this.#view.lastResult,
+      retryWanted: () => this.#failing && this.#options.source() !== undefined,
+      scheduler: options.scheduler,
+      retryMaxMs: options.retryMaxMs,
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.onChange ? { onChange: options.onChange } : {}),
+    });
     this.#view = {
       lastResult: null,
       lastError: null,
@@ -117,7 +106,7 @@ export class Replicator {
 
   /** Whether a sync runs. */
   get syncing(): boolean {
-    return this.#running !== undefined;
+    return this.#queue.running;
   }
 
   /**
@@ -149,6 +138,31 @@ export class Replicator {
     this.#options.onChange?.();
   }
 
+  /** {@link Replicator.load}, retried with backoff while the store cannot be read, until `signal` aborts. */
+  async loadPatiently(signal: AbortSignal): Promise<void> {
+    let backoff = createBackoff({
+      initialMs: 1000,
+      maxMs: this.#options.retryMaxMs,
+      ...(this.#options.random ? { random: this.#options.random } : {}),
+    });
+    let logged = false;
+    while (!signal.aborted) {
+      try {
+        await this.load();
+        return;
+      } catch (error) {
+        if (!logged) {
+          this.#options.logger.warning("Cannot read the system register replica yet: {error}", {
+            error: errorMessage(error),
+          });
+          logged = true;
+        }
+        await this.#options.scheduler.sleep(backoff.delayMs, signal);
+        backoff = backoff.next();
+      }
+    }
+  }
+
   /** Tells the replicator how the periodic timer stands, for the view. */
   set nextSyncDue(read: () => number | undefined) {
     this.#nextSyncDueAt = read;
@@ -160,31 +174,7 @@ export class Replicator {
    * a hub is connected).
    */
   sync(reason: string, options: SyncRequestOptions = {}): Promise<SyncResult> {
-    const pending = this.#pending;
-    if (pending) {
-      pending.full ||= options.full === true;
-      if (options.untilVersion === undefined) {
-        if (pending.untilVersion !== undefined) pending.reason = reason;
-        pending.untilVersion = undefined;
-      } else if (pending.untilVersion !== undefined) {
-        pending.untilVersion = Math.max(pending.untilVersion, options.untilVersion);
-      }
-      return pending.done.promise;
-    }
-    return this.#enqueue({
-      reason,
-      full: options.full === true,
-      untilVersion: options.untilVersion,
-      done: Promise.withResolvers<SyncResult>(),
-    });
-  }
-
-  #enqueue(pending: Pending): Promise<SyncResult> {
-    // Nobody may be waiting: a failure is reported through the view and the log.
-    pending.done.promise.catch(() => {});
-    this.#pending = pending;
-    if (!this.#running) this.#running = this.#drain();
-    return pending.done.promise;
+    return this.#queue.request(reason, options);
   }
 
   /** Learns the hub's version (heartbeats, keep-alives): syncs when it moved. */
@@ -201,7 +191,7 @@ export class Replicator {
     const checkpoint = this.#checkpoint ?? null;
     const source = this.#options.source();
     let status: ReplicaView["status"];
-    if (this.#running) status = "SYNCING";
+    if (this.#queue.running) status = "SYNCING";
     else if (this.#failing) status = "SYNC_FAILED";
     else if (!checkpoint) status = "EMPTY";
     else if (source && source.hubVersion > checkpoint.version) status = "BEHIND";
@@ -210,39 +200,14 @@ export class Replicator {
       ...this.#view,
       checkpoint,
       status,
-      syncing: this.#running !== undefined,
+      syncing: this.#queue.running,
       nextSyncDueAt: this.#nextSyncDueAt() ?? null,
     };
   }
 
   /** Stops retries; a sync running goes on until its hub's session ends. */
   close(): void {
-    this.#stop.abort();
-  }
-
-  /** Runs pending syncs one after another. */
-  async #drain(): Promise<void> {
-    this.#options.onChange?.();
-    while (this.#pending) {
-      const pending = this.#pending;
-      this.#pending = undefined;
-      const last = this.#view.lastResult;
-      if (
-        !pending.full && pending.untilVersion !== undefined &&
-        this.cursor >= pending.untilVersion &&
-        last
-      ) {
-        pending.done.resolve(last); // a sync that ran meanwhile got there
-        continue;
-      }
-      try {
-        pending.done.resolve(await this.#syncOnce(pending.reason, pending.full));
-      } catch (error) {
-        pending.done.reject(error);
-      }
-    }
-    this.#running = undefined;
-    this.#options.onChange?.();
+    this.#queue.close();
   }
 
   /** One sync, with the digest check (and the full resync a mismatch calls for). */
@@ -383,7 +348,7 @@ export class Replicator {
     this.#failing = false;
     this.#view.lastError = null;
     this.#view.lastErrorAt = null;
-    this.#backoff = this.#firstBackoff();
+    this.#queue.resetBackoff();
   }
 
   #failed(error: unknown, source: SyncSource): void {
@@ -406,27 +371,6 @@ export class Replicator {
       }
       this.#failing = true;
     }
-    this.#scheduleRetry();
-  }
-
-  /** One retry after the backoff, while a hub is connected (a sync asked meanwhile runs at once). */
-  #scheduleRetry(): void {
-    if (this.#retrying || this.#stop.signal.aborted) return;
-    this.#retrying = true;
-    const delay = this.#backoff.delayMs;
-    this.#backoff = this.#backoff.next();
-    void this.#options.scheduler.sleep(delay, this.#stop.signal).then(() => {
-      this.#retrying = false;
-      if (this.#stop.signal.aborted || !this.#failing) return;
-      if (this.#options.source()) void this.sync("retry after a failed sync");
-    });
-  }
-
-  #firstBackoff(): Backoff {
-    return createBackoff({
-      initialMs: 1000,
-      maxMs: this.#options.retryMaxMs,
-      ...(this.#options.random ? { random: this.#options.random } : {}),
-    });
+    this.#queue.retryLater();
   }
 }

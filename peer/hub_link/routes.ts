@@ -9,17 +9,20 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "../../shared/errors.ts";
-import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
 import {
   BlueprintPageQuery,
   BlueprintParams,
+  changeErrors,
   cutPage,
+  type HttpApp,
+  json,
+  notFoundError,
   pageOf,
-} from "../../shared/http/blueprint_pages.ts";
-import { changeErrors, json, notFoundError } from "../../shared/http/openapi.ts";
+  rejectInvalid,
+} from "../../shared/http/mod.ts";
 import { quoteInput } from "../../shared/quote.ts";
 import type { Clock } from "../../shared/clock.ts";
-import type { ReplicaStore } from "../replica/types.ts";
+import type { ReplicaStore } from "../replica/mod.ts";
 import {
   CentralNodesSchema,
   CheckpointSchema,

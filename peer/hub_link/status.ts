@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ReplicaCheckpoint, SyncKind } from "../replica/types.ts";
+import type { ReplicaCheckpoint, SyncKind } from "../replica/mod.ts";
 
 /** The contract's connection states (interface.md, `GET /api/connection/status`). */
 export const CONNECTION_STATES = [

@@ -19,7 +19,7 @@ import { ActiveSetDigest } from "../../shared/contracts/active_set_digest.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { deadline } from "../../shared/deadline.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
-import type { ReplicaCheckpoint, ReplicaEntry, ReplicaStore, SyncKind } from "../replica/types.ts";
+import type { ReplicaCheckpoint, ReplicaEntry, ReplicaStore, SyncKind } from "../replica/mod.ts";
 import { type CheckedEntry, checkEntry, RejectedEntryError } from "./entry_check.ts";
 import type { HubClient } from "./hub_client.ts";
 import type { ReplicaView, SyncResult } from "./status.ts";

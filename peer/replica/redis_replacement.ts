@@ -6,7 +6,7 @@
  * @module
  */
 import { BufferPool } from "../../shared/buffer_pool.ts";
-import type { RedisConnection } from "../store/redis_connection.ts";
+import type { RedisConnection } from "../store/mod.ts";
 import { checkEntry, encodeCheckpoint } from "./entry_codec.ts";
 import { REPLICA_KEYS, STAGING_KEYS, upsertCommands } from "./redis_layout.ts";
 import { ReplacementBase } from "./replacement.ts";

@@ -25,11 +25,7 @@ import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
 import { AppError } from "../../shared/errors.ts";
 import { log } from "../../shared/logging.ts";
-import {
-  openRedisConnection,
-  queueScript,
-  type RedisConnection,
-} from "../store/redis_connection.ts";
+import { openRedisConnection, queueScript, type RedisConnection } from "../store/mod.ts";
 import {
   checkEntry,
   decodeCheckpoint,

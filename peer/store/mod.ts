@@ -60,3 +60,5 @@ export async function openAdvertisementStore(
     options.clock ? { clock: options.clock } : {},
   );
 }
+export type { RedisConnection } from "./redis_connection.ts";
+export { openRedisConnection, queueScript } from "./redis_connection.ts";

@@ -12,8 +12,13 @@ import {
   RegisterSchema,
   UpdateRegisterRequestSchema,
 } from "../../shared/contracts/registers.ts";
-import { type HttpApp, rejectInvalid } from "../../shared/http/app.ts";
-import { changeErrors, json, notFoundError } from "../../shared/http/openapi.ts";
+import {
+  changeErrors,
+  type HttpApp,
+  json,
+  notFoundError,
+  rejectInvalid,
+} from "../../shared/http/mod.ts";
 import { quoteInput } from "../../shared/quote.ts";
 import type { RegisterService } from "./service.ts";
 

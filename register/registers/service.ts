@@ -10,7 +10,7 @@ import type {
   UpdateRegisterRequest,
 } from "../../shared/contracts/registers.ts";
 import { AppError } from "../../shared/errors.ts";
-import type { ListOptions, Register, RegisterChanges, RegisterStore } from "../store/types.ts";
+import type { ListOptions, Register, RegisterChanges, RegisterStore } from "../store/mod.ts";
 
 /** Who hears about register changes (the peer sync). */
 export interface ChangeListener {

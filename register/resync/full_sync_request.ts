@@ -11,13 +11,12 @@
  *
  * @module
  */
-import type { PeerClient } from "../../shared/client/peer_client.ts";
-import type { CallOptions } from "../../shared/client/json_client.ts";
+import type { CallOptions, PeerClient } from "../../shared/client/mod.ts";
 import {
   type BulkAdvertiseResponse,
   MAX_BULK_ITEMS,
 } from "../../shared/contracts/advertisements.ts";
-import type { AdvertisedRegister } from "../store/types.ts";
+import type { AdvertisedRegister } from "../store/mod.ts";
 
 /**
  * Registers per part of a sync in parts: half the peer's limit of 100,000 items, about 6.5 MB

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { PeerClient } from "../../shared/client/peer_client.ts";
-import type { Register } from "../store/types.ts";
+import type { PeerClient } from "../../shared/client/mod.ts";
+import type { Register } from "../store/mod.ts";
 
 /**
  * The peer call telling it about a change (`before` undefined for a creation, `after` for a

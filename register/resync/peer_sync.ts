@@ -27,13 +27,13 @@
 import type { Logger } from "@logtape/logtape";
 import { settlesWithin } from "../../shared/async.ts";
 import { type Backoff, createBackoff } from "../../shared/backoff.ts";
-import type { PeerClient } from "../../shared/client/peer_client.ts";
+import type { PeerClient } from "../../shared/client/mod.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import type { BulkAdvertiseResponse } from "../../shared/contracts/advertisements.ts";
 import type { ResyncStatus } from "../../shared/contracts/registers.ts";
 import { AppError, toAppError } from "../../shared/errors.ts";
 import type { Periodic, Scheduler } from "../../shared/schedule.ts";
-import type { Register, RegisterStore } from "../store/types.ts";
+import type { Register, RegisterStore } from "../store/mod.ts";
 import { sendFullSync } from "./full_sync_request.ts";
 import { notificationFor } from "./notification.ts";
 import { asRejection, isRejection } from "./peer_rejection.ts";

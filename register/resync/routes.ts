@@ -7,8 +7,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { ErrorResponseSchema } from "../../shared/contracts/advertisements.ts";
 import { ResyncStatusSchema } from "../../shared/contracts/registers.ts";
 import { AppError, toAppError } from "../../shared/errors.ts";
-import type { HttpApp } from "../../shared/http/app.ts";
-import { changeErrors, json } from "../../shared/http/openapi.ts";
+import { changeErrors, type HttpApp, json } from "../../shared/http/mod.ts";
 import type { PeerSync } from "./peer_sync.ts";
 
 const status = createRoute({

@@ -7,7 +7,7 @@
  */
 import type { z } from "zod";
 import { AppError, codeForHttpStatus, errorMessage, isErrorCode } from "../errors.ts";
-import { describeIssues } from "../http/validation.ts";
+import { describeIssues } from "../http/mod.ts";
 
 /** A `fetch`-like function; tests pass `(request) => app.request(request)`. */
 export type FetchLike = (request: Request) => Promise<Response>;

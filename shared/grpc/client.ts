@@ -28,6 +28,7 @@ import {
 } from "@grpc/grpc-js";
 import { AppError } from "../errors.ts";
 import type { GrpcChannel } from "./channel.ts";
+import type { MethodType, ServiceMethods } from "./method_types.ts";
 import { deserializer, type MessageDecoder, methodPath, serializer } from "./definition.ts";
 import { errorFromStatus } from "./status.ts";
 import { readMessages, writeMessage } from "./streams.ts";
@@ -109,20 +110,10 @@ export type BidiStreamingMethod<I extends DescMessage, O extends DescMessage> = 
 ) => BidiCall<I, O>;
 
 /** The client method type of one method of a generated service descriptor. */
-export type ClientMethod<M> = M extends {
-  methodKind: infer K;
-  input: infer I extends DescMessage;
-  output: infer O extends DescMessage;
-} ? K extends "unary" ? UnaryMethod<I, O>
-  : K extends "server_streaming" ? ServerStreamingMethod<I, O>
-  : K extends "bidi_streaming" ? BidiStreamingMethod<I, O>
-  : never
-  : never;
+export type ClientMethod<M> = MethodType<M, "client">;
 
 /** A typed client of service `S` (a generated `GenService`), one function per method. */
-export type ServiceClient<S extends DescService> = {
-  [K in keyof S["method"]]: ClientMethod<S["method"][K]>;
-};
+export type ServiceClient<S extends DescService> = ServiceMethods<S, "client">;
 
 /** grpc-js call options with a deadline `timeoutMs` from now, when set. */
 function callOptions(timeoutMs: number | undefined): CallOptions {

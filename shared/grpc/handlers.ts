@@ -43,6 +43,7 @@ import type { Logger } from "@logtape/logtape";
 import type { EventEmitter } from "node:events";
 import { AppError } from "../errors.ts";
 import { methodPath } from "./definition.ts";
+import type { MethodType, ServiceMethods } from "./method_types.ts";
 import { type PushedResponses, type StreamedResponse, writeResponses } from "./response_writers.ts";
 import { statusForError } from "./status.ts";
 import { readMessages } from "./streams.ts";
@@ -84,23 +85,13 @@ export type BidiStreamingHandler<I extends DescMessage, O extends DescMessage> =
 ) => AsyncIterable<StreamedResponse<O>>;
 
 /** The handler type of one method of a generated service descriptor. */
-export type MethodHandler<M> = M extends {
-  methodKind: infer K;
-  input: infer I extends DescMessage;
-  output: infer O extends DescMessage;
-} ? K extends "unary" ? UnaryHandler<I, O>
-  : K extends "server_streaming" ? ServerStreamingHandler<I, O>
-  : K extends "bidi_streaming" ? BidiStreamingHandler<I, O>
-  : never
-  : never;
+export type MethodHandler<M> = MethodType<M, "handler">;
 
 /**
  * An implementation of service `S` (a generated `GenService`), keyed by each
  * method's local name: `{ sendHeartbeat(request, context) {...} }`.
  */
-export type ServiceImplementation<S extends DescService> = {
-  [K in keyof S["method"]]: MethodHandler<S["method"][K]>;
-};
+export type ServiceImplementation<S extends DescService> = ServiceMethods<S, "handler">;
 
 /** Options of {@link serviceImplementation}. */
 export interface ServiceOptions {

@@ -24,3 +24,4 @@ export * from "./response_writers.ts";
 export * from "./server.ts";
 export * from "./status.ts";
 export * from "./streams.ts";
+export { routeGrpcLogs } from "./logging.ts";
