@@ -14,14 +14,11 @@ import {
 } from "../../shared/contracts/system_register.ts";
 import { AppError } from "../../shared/errors.ts";
 import {
-  BlueprintPageQuery,
-  BlueprintParams,
+  addBlueprintPages,
   changeErrors,
-  cutPage,
   type HttpApp,
+  inlineError,
   json,
-  notFoundError,
-  pageOf,
   rejectInvalid,
 } from "../../shared/http/mod.ts";
 import { quoteInput } from "../../shared/quote.ts";
@@ -60,36 +57,10 @@ const publish = createRoute({
       "The same document, publisher and metadata are the blueprint's active entry already: that entry, unchanged (`created: false`); no version is made and no one is notified.",
     ),
     ...changeErrors,
-    403: json(
-      z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
+    403: inlineError(
       "The bearer token is not API_TOKEN, or the blueprint is the genesis (`register-creation-v1`), which only the hub publishes.",
     ),
-    412: json(
-      z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
-      "The register is corrupt; nothing is published until it is repaired.",
-    ),
-  },
-});
-
-const list = createRoute({
-  method: "get",
-  path: "/api/system-register/blueprints",
-  tags,
-  summary: "Active entries after a version, in version order, a page at a time",
-  request: { query: BlueprintPageQuery },
-  responses: { 200: json(BlueprintListSchema, "A page of entries."), 400: changeErrors[400] },
-});
-
-const read = createRoute({
-  method: "get",
-  path: "/api/system-register/blueprints/{blueprintId}",
-  tags,
-  summary: "A blueprint's active entry",
-  request: { params: BlueprintParams },
-  responses: {
-    200: json(BlueprintEntrySchema, "The blueprint's current version."),
-    400: changeErrors[400],
-    ...notFoundError("No blueprint has this id."),
+    412: inlineError("The register is corrupt; nothing is published until it is repaired."),
   },
 });
 
@@ -138,38 +109,28 @@ export function addSystemRegisterRoutes(app: HttpApp, register: SystemRegister):
     rejectInvalid("Cannot publish blueprint"),
   );
 
-  app.openapi(
-    list,
-    async (c) => {
-      const { after, limit } = pageOf(c.req.valid("query"));
+  addBlueprintPages(app, {
+    tags,
+    listSummary: "Active entries after a version, in version order, a page at a time",
+    readSummary: "A blueprint's active entry",
+    listSchema: BlueprintListSchema,
+    entrySchema: BlueprintEntrySchema,
+    entryDescription: "The blueprint's current version.",
+    missingDescription: "No blueprint has this id.",
+    where: "the system register",
+    page: async (after, limit) => {
       const currentVersion = await register.store.currentVersion();
-      const blueprints = [];
+      const entries = [];
       for await (
-        const entry of register.entries({ afterVersion: after, activeOnly: true, limit: limit + 1 })
+        const entry of register.entries({ afterVersion: after, activeOnly: true, limit })
       ) {
-        blueprints.push(entry);
+        entries.push(entry);
       }
-      const { page, nextSinceVersion } = cutPage(blueprints, limit);
-      return c.json({ currentVersion, blueprints: page.map(entryJson), nextSinceVersion }, 200);
+      return { currentVersion, entries };
     },
-    rejectInvalid("Cannot list blueprints"),
-  );
-
-  app.openapi(
-    read,
-    async (c) => {
-      const { blueprintId } = c.req.valid("param");
-      const entry = await register.store.latest(blueprintId);
-      if (!entry) {
-        throw new AppError(
-          "not_found",
-          `No blueprint ${quoteInput(blueprintId)} in the system register`,
-        );
-      }
-      return c.json(entryJson(entry), 200);
-    },
-    rejectInvalid("Cannot read blueprint"),
-  );
+    latest: (blueprintId) => register.store.latest(blueprintId),
+    toJson: entryJson,
+  });
 }
 
 const PeerSchema = z.object({

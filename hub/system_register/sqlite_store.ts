@@ -9,6 +9,7 @@
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { AppError } from "../../shared/errors.ts";
 import { openSqliteDatabase } from "../../shared/sqlite.ts";
+import { inWriteTransaction } from "../../shared/sqlite_work.ts";
 import { chainHash, documentChecksum, GENESIS_CHAIN_HASH } from "./integrity.ts";
 import { isSamePublication } from "./same_publication.ts";
 import type {
@@ -140,14 +141,12 @@ export class SqliteSystemRegisterStore implements SystemRegisterStore {
   publish(input: PublishInput, options: PublishOptions = {}): Promise<PublishResult> {
     return this.#run(() => {
       const s = this.#statements;
-      this.#db.exec("BEGIN IMMEDIATE");
-      try {
+      return inWriteTransaction(this.#db, (): PublishResult => {
         const current = s.active!.get(input.blueprintId);
         if (
           current &&
           (options.ifAbsent || (options.ifChanged && isSamePublication(entryOf(current), input)))
         ) {
-          this.#db.exec("COMMIT");
           return { entry: entryOf(current), created: false, replaced: false };
         }
         const last = s.last!.get();
@@ -176,12 +175,8 @@ export class SqliteSystemRegisterStore implements SystemRegisterStore {
           JSON.stringify(entry.metadata),
           entry.chainHash,
         );
-        this.#db.exec("COMMIT");
         return { entry, created: true, replaced };
-      } catch (error) {
-        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-        throw error;
-      }
+      });
     });
   }
 

@@ -10,17 +10,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "../../shared/errors.ts";
 import {
-  BlueprintPageQuery,
-  BlueprintParams,
+  addBlueprintPages,
   changeErrors,
-  cutPage,
   type HttpApp,
+  inlineError,
   json,
-  notFoundError,
-  pageOf,
   rejectInvalid,
 } from "../../shared/http/mod.ts";
-import { quoteInput } from "../../shared/quote.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { ReplicaStore } from "../replica/mod.ts";
 import {
@@ -141,36 +137,8 @@ const trigger = createRoute({
   responses: {
     200: json(SyncTriggerSchema, "The sync ran; how it went."),
     ...changeErrors,
-    412: json(
-      z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
-      "No hub link is configured.",
-    ),
-    503: json(
-      z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
-      "No hub is connected.",
-    ),
-  },
-});
-
-const list = createRoute({
-  method: "get",
-  path: "/api/system-register/blueprints",
-  tags: replicaTags,
-  summary: "The replica's entries after a version, in version order, a page at a time",
-  request: { query: BlueprintPageQuery },
-  responses: { 200: json(ReplicaListSchema, "A page of entries."), 400: changeErrors[400] },
-});
-
-const read = createRoute({
-  method: "get",
-  path: "/api/system-register/blueprints/{blueprintId}",
-  tags: replicaTags,
-  summary: "A blueprint's entry in the replica",
-  request: { params: BlueprintParams },
-  responses: {
-    200: json(ReplicaEntrySchema, "The blueprint's entry."),
-    400: changeErrors[400],
-    ...notFoundError("The replica has no blueprint with this id."),
+    412: inlineError("No hub link is configured."),
+    503: inlineError("No hub is connected."),
   },
 });
 
@@ -243,37 +211,23 @@ export function addHubLinkRoutes(app: HttpApp, options: HubLinkRoutesOptions): v
     }, 200);
   });
 
-  app.openapi(
-    list,
-    async (c) => {
-      const { after, limit } = pageOf(c.req.valid("query"));
+  addBlueprintPages(app, {
+    tags: replicaTags,
+    listSummary: "The replica's entries after a version, in version order, a page at a time",
+    readSummary: "A blueprint's entry in the replica",
+    listSchema: ReplicaListSchema,
+    entrySchema: ReplicaEntrySchema,
+    entryDescription: "The blueprint's entry.",
+    missingDescription: "The replica has no blueprint with this id.",
+    where: "this peer's replica of the system register",
+    page: async (after, limit) => {
       const [checkpoint, entries] = await Promise.all([
         replica.checkpoint(),
-        replica.list({ afterVersion: after, limit: limit + 1 }),
+        replica.list({ afterVersion: after, limit }),
       ]);
-      const { page, nextSinceVersion } = cutPage(entries, limit);
-      return c.json({
-        currentVersion: checkpoint?.version ?? 0,
-        blueprints: page.map(replicaEntryJson),
-        nextSinceVersion,
-      }, 200);
+      return { currentVersion: checkpoint?.version ?? 0, entries };
     },
-    rejectInvalid("Cannot list blueprints"),
-  );
-
-  app.openapi(
-    read,
-    async (c) => {
-      const { blueprintId } = c.req.valid("param");
-      const entry = await replica.get(blueprintId);
-      if (!entry) {
-        throw new AppError(
-          "not_found",
-          `No blueprint ${quoteInput(blueprintId)} in this peer's replica of the system register`,
-        );
-      }
-      return c.json(replicaEntryJson(entry), 200);
-    },
-    rejectInvalid("Cannot read blueprint"),
-  );
+    latest: (blueprintId) => replica.get(blueprintId),
+    toJson: replicaEntryJson,
+  });
 }

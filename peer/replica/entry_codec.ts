@@ -93,18 +93,8 @@ export function copyCheckpoint(checkpoint: ReplicaCheckpoint): ReplicaCheckpoint
 
 /** The JSON text of an entry's fields (its document aside). */
 export function encodeEntryFields(entry: ReplicaEntryFields): string {
-  // The fields listed (not the object as is, which may carry more); the labels are not copied.
-  const fields: ReplicaEntryFields = {
-    blueprintId: entry.blueprintId,
-    version: entry.version,
-    publishedAt: entry.publishedAt,
-    publishedBy: entry.publishedBy,
-    publicationTransactionId: entry.publicationTransactionId,
-    checksum: entry.checksum,
-    metadata: entry.metadata,
-    documentSize: entry.documentSize,
-  };
-  return JSON.stringify(fields);
+  // The fields listed (not the object as is, which may carry more).
+  return JSON.stringify(entryFields(entry));
 }
 
 /** Reads back {@link encodeEntryFields}' text; undefined when it is not an entry's. */

@@ -27,9 +27,15 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { DatabaseSync, SQLOutputValue } from "node:sqlite";
-import { AppError, errorMessage } from "../../shared/errors.ts";
+import { AppError } from "../../shared/errors.ts";
 import { log } from "../../shared/logging.ts";
 import { openSqliteDatabase } from "../../shared/sqlite.ts";
+import {
+  failureReason,
+  inWriteTransaction,
+  runSqliteWork,
+  sqliteUnavailable,
+} from "../../shared/sqlite_work.ts";
 import { checkEntry, decodeMetadata, syncKindOf } from "./entry_codec.ts";
 import { checkListOptions } from "./list_options.ts";
 import { SqliteReplacement } from "./sqlite_replacement.ts";
@@ -204,25 +210,13 @@ export class SqliteReplicaStore implements ReplicaStore {
 
   /** Runs `work` in one write transaction, rolled back when it throws. */
   #transaction<T>(work: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = work();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    return inWriteTransaction(this.#db, work);
   }
 
   /** Runs `work`, turning a closed store or an SQLite error into an {@link AppError}. */
   #run<T>(what: string, work: () => T): Promise<T> {
-    try {
-      if (this.#closed) throw this.#failure(`${what}: the store is closed`);
-      return Promise.resolve(work());
-    } catch (error) {
-      return Promise.reject(this.#failure(what, error));
-    }
+    const closed = this.#closed ? this.#failure(`${what}: the store is closed`) : undefined;
+    return runSqliteWork(work, (error) => this.#failure(what, error), closed);
   }
 
   /**
@@ -231,16 +225,17 @@ export class SqliteReplicaStore implements ReplicaStore {
    */
   #failure(what: string, cause?: unknown): AppError {
     if (cause instanceof AppError) return cause;
-    const reason = cause === undefined ? what : `${what}: ${errorMessage(cause)}`;
     const errcode: unknown = cause instanceof Error ? Reflect.get(cause, "errcode") : undefined;
     if (typeof errcode === "number" && UNIQUE_VIOLATIONS.has(errcode)) {
       return new AppError(
         "failed_precondition",
-        `SQLite at ${this.path}: ${reason} (two blueprints would hold one version)`,
+        `SQLite at ${this.path}: ${
+          failureReason(what, cause)
+        } (two blueprints would hold one version)`,
         { cause },
       );
     }
-    return new AppError("unavailable", `SQLite at ${this.path}: ${reason}`, { cause });
+    return sqliteUnavailable(this.path, what, cause);
   }
 
   #toCheckpoint(row: Record<string, SQLOutputValue>): ReplicaCheckpoint {

@@ -9,7 +9,8 @@
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { openSqliteDatabase } from "../../shared/sqlite.ts";
-import { AppError, errorMessage } from "../../shared/errors.ts";
+import { inWriteTransaction, runSqliteWork, sqliteUnavailable } from "../../shared/sqlite_work.ts";
+import { AppError } from "../../shared/errors.ts";
 import { decodeFullSyncRecord } from "./full_sync_codec.ts";
 import {
   type Advertisement,
@@ -132,8 +133,7 @@ export class SqliteAdvertisementStore implements AdvertisementStore {
       const now = this.#clock.now();
       const s = this.#statements;
       let restored = 0;
-      this.#db.exec("BEGIN IMMEDIATE");
-      try {
+      inWriteTransaction(this.#db, () => {
         for (const item of batch.put) {
           const key = advertisementKey(item.advertisement);
           if (item.expiresAt <= now) {
@@ -158,11 +158,7 @@ export class SqliteAdvertisementStore implements AdvertisementStore {
           s.purge.run(now);
           this.#lastPurge = now;
         }
-        this.#db.exec("COMMIT");
-      } catch (error) {
-        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-        throw error;
-      }
+      });
       return { restored };
     });
   }
@@ -193,18 +189,12 @@ export class SqliteAdvertisementStore implements AdvertisementStore {
 
   /** Runs `work`, turning a closed store or an SQLite error into an `unavailable` {@link AppError}. */
   #run<T>(what: string, work: () => T): Promise<T> {
-    try {
-      if (this.#closed) throw this.#failure(`${what}: the store is closed`);
-      return Promise.resolve(work());
-    } catch (error) {
-      return Promise.reject(this.#failure(what, error));
-    }
+    const closed = this.#closed ? this.#failure(`${what}: the store is closed`) : undefined;
+    return runSqliteWork(work, (error) => this.#failure(what, error), closed);
   }
 
   #failure(what: string, cause?: unknown): AppError {
-    if (cause instanceof AppError) return cause;
-    const reason = cause === undefined ? what : `${what}: ${errorMessage(cause)}`;
-    return new AppError("unavailable", `SQLite at ${this.path}: ${reason}`, { cause });
+    return sqliteUnavailable(this.path, what, cause);
   }
 }
 

@@ -9,6 +9,7 @@
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import { AppError, errorMessage } from "../../shared/errors.ts";
 import { openSqliteDatabase } from "../../shared/sqlite.ts";
+import { inWriteTransaction, runSqliteWork } from "../../shared/sqlite_work.ts";
 import { alreadyExists, applyChanges } from "./changes.ts";
 import type {
   AdvertisedRegister,
@@ -172,25 +173,13 @@ export class SqliteRegisterStore implements RegisterStore, AsyncDisposable {
 
   /** Runs `work` in one `BEGIN IMMEDIATE` transaction, rolled back when it throws. */
   #transaction<T>(work: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = work();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    return inWriteTransaction(this.#db, work);
   }
 
   /** Runs `work`, turning a closed store or an SQLite error into an `unavailable` {@link AppError}. */
   #run<T>(work: () => T): Promise<T> {
-    try {
-      if (this.#closed) throw this.#failure(new Error("the store is closed"));
-      return Promise.resolve(work());
-    } catch (error) {
-      return Promise.reject(this.#failure(error));
-    }
+    const closed = this.#closed ? new Error("the store is closed") : undefined;
+    return runSqliteWork(work, (error) => this.#failure(error), closed);
   }
 
   /** An `unavailable` error wrapping `cause`; an {@link AppError} is kept as it is. */

@@ -6,6 +6,13 @@
 export * from "./app.ts";
 export * from "./auth.ts";
 export * from "./validation.ts";
-export { changeErrors, json } from "./openapi.ts";
-export { BlueprintPageQuery, BlueprintParams, cutPage, pageOf } from "./blueprint_pages.ts";
+export { changeErrors, inlineError, json } from "./openapi.ts";
+export {
+  addBlueprintPages,
+  BlueprintPageQuery,
+  type BlueprintPagesOptions,
+  BlueprintParams,
+  cutPage,
+  pageOf,
+} from "./blueprint_pages.ts";
 export { notFoundError } from "./openapi.ts";

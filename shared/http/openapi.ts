@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { z } from "@hono/zod-openapi";
 import { ErrorResponseSchema } from "../contracts/advertisements.ts";
 
 /** A JSON response (or body) entry: `{description, content: {"application/json": {schema}}}`. */
@@ -20,4 +21,15 @@ export const changeErrors = {
 /** A 404 answer. */
 export function notFoundError(description: string) {
   return { 404: json(ErrorResponseSchema, description) };
+}
+
+/**
+ * An error answer described inline (`{error: {code, message}}`, not the
+ * named `Error` schema).
+ */
+export function inlineError(description: string) {
+  return json(
+    z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
+    description,
+  );
 }
