@@ -48,25 +48,11 @@ export interface MongoStoreOptions {
   serverSelectionTimeoutMs?: number;
 }
 
-/** A register as a MongoDB document. */
-export interface RegisterDocument {
+/** A register as a MongoDB document: its id as `_id`, every other field as in {@link Register}. */
+export type RegisterDocument = Omit<Register, "id"> & {
   /** The register id. */
   _id: string;
-  /** See {@link Register.name}. */
-  name: string;
-  /** See {@link Register.advertise}. */
-  advertise: boolean;
-  /** See {@link Register.isPublic}. */
-  isPublic: boolean;
-  /** See {@link Register.latestVersion}. */
-  latestVersion: number;
-  /** See {@link Register.latestDocketVersion}. */
-  latestDocketVersion: number;
-  /** See {@link Register.createdAt}. */
-  createdAt: string;
-  /** See {@link Register.updatedAt}. */
-  updatedAt: string;
-}
+};
 
 /**
  * Connects to MongoDB at `url` and creates the collection's index; throws an `unavailable`

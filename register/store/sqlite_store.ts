@@ -131,15 +131,7 @@ export class SqliteRegisterStore implements RegisterStore, AsyncDisposable {
         if (!row) return undefined;
         const before = toRegister(row);
         const after = applyChanges(before, changes, updatedAt);
-        this.#statements.update.run(
-          after.name,
-          after.advertise ? 1 : 0,
-          after.isPublic ? 1 : 0,
-          after.latestVersion,
-          after.latestDocketVersion,
-          after.updatedAt,
-          id,
-        );
+        this.#statements.update.run(...registerParams(after));
         return { before, after };
       })
     );
@@ -213,9 +205,10 @@ function prepareStatements(db: DatabaseSync): Statements {
        WHERE advertise = 1 ORDER BY id`,
     )),
     update: db.prepare(
-      `UPDATE registers SET name = ?, advertise = ?, is_public = ?, latest_version = ?,
-         latest_docket_version = ?, updated_at = ?
-       WHERE id = ?`,
+      // Numbered as in registerParams(); ?7 (created_at) is never changed.
+      `UPDATE registers SET name = ?2, advertise = ?3, is_public = ?4, latest_version = ?5,
+         latest_docket_version = ?6, updated_at = ?8
+       WHERE id = ?1`,
     ),
     delete: db.prepare(`DELETE FROM registers WHERE id = ? RETURNING ${READ_COLUMNS}`),
     ping: db.prepare("SELECT 1"),
