@@ -96,6 +96,8 @@ async function interactive(): Promise<number> {
       `  ${service.name.padEnd(9)} ${service.url}${service.grpc ? `  gRPC ${service.grpc}` : ""}`,
     );
   }
+  // The "Peer Network" admin page of each peer (live; README, Admin page).
+  for (const peer of network.peers) console.log(`peer ${peer.name} admin page: ${peer.url}/`);
   const [n0, n1] = network.hubs;
   if (!n0 || !n1) throw new Error("the demo network has fewer than two hubs");
   console.log(`
@@ -103,6 +105,12 @@ Hub link of each peer (HUB_NODES=${network.hubs.map((hub) => hub.grpc).join(",")
 ${network.peers.map((peer) => `  curl -s ${peer.url}/api/connection/status`).join("\n")}
 Hubs (one system register):
 ${network.hubs.map((hub) => `  curl -s ${hub.url}/api/system-register`).join("\n")}
+Metrics of each service (Prometheus text format; README, Operate):
+${
+    network.services.map((service) => `  ${service.name.padEnd(9)} ${service.url}/metrics`).join(
+      "\n",
+    )
+  }
 
 Try:
   curl -s -X POST ${network.register.url}/api/registers -H 'content-type: application/json' \\

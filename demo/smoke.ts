@@ -71,6 +71,21 @@ export async function walkThrough(
     return network.services.map((s) => `${s.name} ${s.url}`).join(", ");
   });
 
+  await check("every service serves its metrics in the Prometheus text format", async () => {
+    const expected = [
+      ...peers.map((service) => ({ service, metric: "sorcha_peer_advertisements" })),
+      ...network.hubs.map((service) => ({ service, metric: "sorcha_hub_publications_total" })),
+      { service: register, metric: "sorcha_register_reconciliation_runs_total" },
+    ];
+    for (const { service, metric } of expected) {
+      const response = await fetch(`${service.url}/metrics`);
+      const text = await response.text();
+      expect(response.ok, `${service.name} /metrics answered ${response.status}`);
+      expect(text.includes(`# TYPE ${metric} `), `${service.name} /metrics lacks ${metric}`);
+    }
+    return `${expected.length} services`;
+  });
+
   let registerId = "";
   const created = await check("the register service creates a public register", async () => {
     const body = await json<{ id: string }>(

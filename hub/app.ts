@@ -7,7 +7,13 @@
  */
 import type { Logger } from "@logtape/logtape";
 import { createRoute, z } from "@hono/zod-openapi";
-import { createHttpApp, type DependencyState, type HttpApp, json } from "../shared/http/mod.ts";
+import {
+  createHttpApp,
+  type DependencyState,
+  type HttpApp,
+  json,
+  type MetricsEndpointOptions,
+} from "../shared/http/mod.ts";
 import { type Clock, systemClock } from "../shared/clock.ts";
 import { errorMessage } from "../shared/errors.ts";
 import { VERSION } from "../shared/version.ts";
@@ -18,6 +24,8 @@ import type { SystemRegister } from "./system_register/mod.ts";
 
 /** What the hub's app needs. */
 export interface HubAppOptions {
+  /** What `GET /metrics` serves; without it the service has no `/metrics`. */
+  metrics?: MetricsEndpointOptions;
   /** This hub's id. */
   hubId: string;
   /** The system register. */
@@ -71,6 +79,7 @@ export function createHubApp(options: HubAppOptions): HttpApp {
     description:
       "Owns the system register of blueprints: publishing over HTTP, peers connect, beat and sync over gRPC.",
     apiToken: options.apiToken,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     maxBodyBytes: options.maxBodyBytes ?? 17 * 1024 * 1024,
     ...(options.logger ? { logger: options.logger } : {}),
     readiness: async () => {

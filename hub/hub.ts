@@ -1,8 +1,9 @@
 /**
  * A hub, wired: the system register on its store (genesis, integrity,
  * following), peer sessions with a periodic sweep of silent peers, the gRPC
- * server and the HTTP app. `main.ts` starts one from the environment; tests
- * and benchmarks start them in-process with {@link startHub}.
+ * server and the HTTP app, and the metrics of each (served at `GET /metrics`).
+ * `main.ts` starts one from the environment; tests and benchmarks start them
+ * in-process with {@link startHub}.
  *
  * @module
  */
@@ -13,11 +14,14 @@ import { type Clock, systemClock } from "../shared/clock.ts";
 import type { HttpApp } from "../shared/http/mod.ts";
 import { log } from "../shared/logging.ts";
 import { createSystemScheduler, type Scheduler } from "../shared/schedule.ts";
+import { ServiceMetrics } from "../shared/telemetry/mod.ts";
 import { createHubApp } from "./app.ts";
 import type { HubContext, PeerSettings } from "./grpc/context.ts";
 import { ConcurrencyLimiter, RateLimiter } from "./grpc/rate_limit.ts";
 import { EntryCache } from "./grpc/entry_cache.ts";
+import { defineSyncMetrics } from "./grpc/metrics.ts";
 import { createHubGrpcServer, type HubGrpcServer } from "./grpc/server.ts";
+import { definePeerMetrics } from "./peers/metrics.ts";
 import { PeerSessions } from "./peers/sessions.ts";
 import { SyncLog } from "./peers/sync_log.ts";
 import {
@@ -83,6 +87,10 @@ export interface HubOptions {
   scheduler?: Scheduler;
   /** Where it logs (default the `sorcha.hub` category). */
   logger?: Logger;
+  /** Its metrics (default new ones of the `hub` service). */
+  metrics?: ServiceMetrics;
+  /** Bearer token `GET /metrics` needs, when set. */
+  metricsToken?: string | undefined;
 }
 
 /** A running hub; close it (or `await using`) to stop. */
@@ -99,6 +107,8 @@ export interface Hub extends AsyncDisposable {
   readonly register: SystemRegister;
   /** Connected peers. */
   readonly sessions: PeerSessions;
+  /** Its metrics (as `GET /metrics` renders them). */
+  readonly metrics: ServiceMetrics;
   /** Publishes a blueprint (as `POST /api/system-register/blueprints` does). */
   publish(
     publication: Omit<Publication, "metadata"> & { metadata?: Record<string, string> },
@@ -112,6 +122,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const clock = options.clock ?? systemClock;
   const scheduler = options.scheduler ?? createSystemScheduler();
   const logger = options.logger ?? log("hub");
+  const metrics = options.metrics ?? new ServiceMetrics("hub");
   const store = options.store ??
     await openSystemRegisterStore({ mongodbUrl: options.mongodbUrl, dataDir: options.dataDir });
   let register: SystemRegister;
@@ -129,6 +140,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         ? { subscriberQueueLimit: options.subscriberQueueLimit }
         : {}),
       logger,
+      metrics,
       onIntegrityChange: (ok) => health.server?.setServing(ok),
     });
   } catch (error) {
@@ -147,8 +159,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         peer: dropped.peerId,
         missed: dropped.missedHeartbeats,
         last: new Date(dropped.lastHeartbeatAt).toISOString(),
+        session: dropped.sessionId,
       }),
   });
+  definePeerMetrics(metrics, sessions);
   const settings: PeerSettings = {
     heartbeatIntervalSeconds: Math.max(1, Math.round(heartbeatIntervalSeconds)),
     heartbeatTimeoutSeconds: Math.max(1, Math.round(heartbeatTimeoutSeconds)),
@@ -171,6 +185,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     }),
     syncSlots: new ConcurrencyLimiter(settings.maxConcurrentSyncs),
     settings,
+    syncMetrics: defineSyncMetrics(metrics),
+    logger,
   };
   const grpc = createHubGrpcServer(context, {
     networkToken: options.networkToken,
@@ -195,6 +211,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       networkTokenRequired: options.networkToken !== undefined,
     },
     apiToken: options.apiToken,
+    metrics: { render: () => metrics.render(), token: options.metricsToken },
     logger,
   });
   let http: Deno.HttpServer<Deno.NetAddr> | undefined;
@@ -249,6 +266,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     app,
     register,
     sessions,
+    metrics,
     publish: (publication) => register.publish({ metadata: {}, ...publication }),
     close,
     [Symbol.asyncDispose]: close,

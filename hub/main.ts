@@ -12,6 +12,7 @@ import { readPemFile } from "../shared/pem.ts";
 import { runService, type ServiceStart } from "../shared/run_service.ts";
 import { serveUntilSignal } from "../shared/serve.ts";
 import { untilStdinCloses } from "../shared/supervise.ts";
+import { ServiceMetrics } from "../shared/telemetry/mod.ts";
 import { type HubConfig, parseHubConfig } from "./config.ts";
 import { startHub } from "./hub.ts";
 
@@ -33,7 +34,15 @@ async function run({ tlsFiles: tls, ...config }: HubStart, start: ServiceStart):
   routeGrpcLogs(log("hub", "grpc"));
   // When its gRPC server cannot listen, the line names GRPC_PORT (not PORT).
   const hub = await start.step(
-    () => startHub({ ...config, host: config.host, dataDir: config.dataDir, tls }),
+    () =>
+      startHub({
+        ...config,
+        host: config.host,
+        dataDir: config.dataDir,
+        tls,
+        metrics: new ServiceMetrics("hub"),
+        metricsToken: config.metricsToken,
+      }),
     { port: "GRPC_PORT" },
   );
   await serveUntilSignal(hub.app.fetch, {

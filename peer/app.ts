@@ -5,14 +5,22 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import { createHttpApp, type DependencyState, type HttpApp } from "../shared/http/mod.ts";
+import {
+  createHttpApp,
+  type DependencyState,
+  type HttpApp,
+  type MetricsEndpointOptions,
+} from "../shared/http/mod.ts";
 import { VERSION } from "../shared/version.ts";
+import { addAdminRoutes } from "./admin/mod.ts";
 import { addAdvertisementRoutes, type AdvertisementRegistry } from "./advertisements/mod.ts";
 import { addGossipRoutes, GOSSIP_PATH_PREFIX, type Gossiper } from "./gossip/mod.ts";
 import { addHubLinkRoutes, type HubLinkRoutesOptions } from "./hub_link/mod.ts";
 
 /** What the peer's app needs. */
 export interface PeerAppOptions {
+  /** What `GET /metrics` serves; without it the service has no `/metrics`. */
+  metrics?: MetricsEndpointOptions;
   /** The advertisements. */
   registry: AdvertisementRegistry;
   /** Gossip with other peers; without it the gossip endpoints are absent. */
@@ -27,6 +35,8 @@ export interface PeerAppOptions {
   logger?: Logger;
   /** The hub link's endpoints and the replica; without it they are absent. */
   hubLink?: HubLinkRoutesOptions;
+  /** Aborted when the service begins to stop: the admin page's event streams end. */
+  stopping?: AbortSignal;
 }
 
 /** Creates the peer's HTTP app. */
@@ -38,6 +48,7 @@ export function createPeerApp(options: PeerAppOptions): HttpApp {
       "Keeps which registers are advertised on this node and by other peers, and serves the public ones.",
     apiToken: options.apiToken,
     apiTokenExempt: [GOSSIP_PATH_PREFIX],
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     readiness: () => ({
@@ -53,6 +64,16 @@ export function createPeerApp(options: PeerAppOptions): HttpApp {
   if (options.gossiper) {
     addGossipRoutes(app, options.gossiper, { networkToken: options.networkToken });
   }
+  addAdminRoutes(app, {
+    registry: options.registry,
+    gossiper: options.gossiper,
+    hubLink: options.hubLink,
+    tokenRequired: options.apiToken !== undefined,
+    version: VERSION,
+    ...(options.hubLink ? { clock: options.hubLink.clock } : {}),
+    logger: options.logger,
+    stopping: options.stopping,
+  });
   return app;
 }
 

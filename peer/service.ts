@@ -10,6 +10,7 @@ import { errorMessage } from "../shared/errors.ts";
 import { createSystemScheduler } from "../shared/schedule.ts";
 import { log } from "../shared/logging.ts";
 import { serveUntilSignal } from "../shared/serve.ts";
+import { ServiceMetrics } from "../shared/telemetry/mod.ts";
 import { AdvertisementRegistry } from "./advertisements/mod.ts";
 import { createPeerApp } from "./app.ts";
 import { hubLinkWarnings, type PeerConfig } from "./config.ts";
@@ -53,9 +54,11 @@ export async function runPeer(config: PeerConfig, entry: string | URL): Promise<
     dataDir: config.dataDir,
     logger: log("peer", "store"),
   });
+  const metrics = new ServiceMetrics("peer");
   const registry = new AdvertisementRegistry(store, {
     ttlMs: config.ttlMs,
     graceMs: config.graceMs,
+    metrics,
   });
   const leaseMs = config.ttlMs + config.graceMs;
   if (leaseMs < 3 * config.gossipIntervalMs) {
@@ -86,6 +89,7 @@ export async function runPeer(config: PeerConfig, entry: string | URL): Promise<
     leaseMs,
     membershipPath: `${config.dataDir}/peers.json`,
     logger: log("peer", "gossip"),
+    metrics,
   });
   const hubLink = config.hubLink;
   let replica: ReplicaStore = new MemoryReplicaStore();
@@ -102,7 +106,14 @@ export async function runPeer(config: PeerConfig, entry: string | URL): Promise<
       logger: log("peer", "hub-link"),
     });
   }
+  const stopping = new AbortController();
   const app = createPeerApp({
+    stopping: stopping.signal,
+    // This process's metrics, then the hub link process's (none without HUB_NODES).
+    metrics: {
+      render: async () => (await metrics.render()) + (await link?.metrics() ?? ""),
+      token: config.metricsToken,
+    },
     registry,
     gossiper,
     apiToken: config.apiToken,
@@ -135,6 +146,8 @@ export async function runPeer(config: PeerConfig, entry: string | URL): Promise<
     logger,
     // The link's process starts once the peer serves (not when it cannot start).
     onListen: () => link?.start(),
+    // The admin page's event streams end first: the server waits for open responses.
+    onStopping: () => stopping.abort(),
     onShutdown: async () => {
       await link?.close();
       await replica.close();

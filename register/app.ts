@@ -5,7 +5,12 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import { createHttpApp, type DependencyState, type HttpApp } from "../shared/http/mod.ts";
+import {
+  createHttpApp,
+  type DependencyState,
+  type HttpApp,
+  type MetricsEndpointOptions,
+} from "../shared/http/mod.ts";
 import { toAppError } from "../shared/errors.ts";
 import { VERSION } from "../shared/version.ts";
 import { addRegisterRoutes } from "./registers/routes.ts";
@@ -16,6 +21,8 @@ import type { RegisterStore } from "./store/mod.ts";
 
 /** What the register service's app needs. */
 export interface RegisterAppOptions {
+  /** What `GET /metrics` serves; without it the service has no `/metrics`. */
+  metrics?: MetricsEndpointOptions;
   /** The registers. */
   service: RegisterService;
   /** The store, for `/readyz`. */
@@ -36,6 +43,7 @@ export function createRegisterApp(options: RegisterAppOptions): HttpApp {
     description:
       "The ground truth of registers. Tells the peer about every change and reconciles the peer's advertisements with a full sync at startup and at every interval.",
     apiToken: options.apiToken,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     readiness: async () => {
       let store: DependencyState = { state: "ok", kind: options.store.kind };

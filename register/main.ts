@@ -9,6 +9,7 @@ import { log } from "../shared/logging.ts";
 import { runService, type ServiceStart } from "../shared/run_service.ts";
 import { createSystemScheduler } from "../shared/schedule.ts";
 import { serveUntilSignal } from "../shared/serve.ts";
+import { ServiceMetrics } from "../shared/telemetry/mod.ts";
 import { createRegisterApp } from "./app.ts";
 import { parseRegisterConfig, type RegisterConfig } from "./config.ts";
 import { RegisterService } from "./registers/service.ts";
@@ -24,14 +25,23 @@ async function run(config: RegisterConfig, { logger, step }: ServiceStart): Prom
     token: config.peerApiToken,
     timeoutMs: config.peerTimeoutMs,
   });
+  const metrics = new ServiceMetrics("register");
   const sync = new PeerSync(store, peer, {
     scheduler: createSystemScheduler(),
     intervalMs: config.resyncIntervalMs,
     retryMaxMs: config.resyncRetryMaxMs,
     logger: log("register", "sync"),
+    metrics,
   });
   const service = new RegisterService(store, { listener: sync });
-  const app = createRegisterApp({ service, store, sync, apiToken: config.apiToken, logger });
+  const app = createRegisterApp({
+    service,
+    store,
+    sync,
+    apiToken: config.apiToken,
+    logger,
+    metrics: { render: () => metrics.render(), token: config.metricsToken },
+  });
   await serveUntilSignal(app.fetch, {
     host: config.host,
     port: config.port,

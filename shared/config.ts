@@ -132,6 +132,7 @@ export const commonConfigShape = {
     z.enum(["pretty", "json"], { message: "expected pretty or json" }).default("pretty"),
   ),
   API_TOKEN: optionalSecret(),
+  METRICS_TOKEN: optionalSecret(),
 };
 
 /**
@@ -168,6 +169,8 @@ export interface ServiceConfig {
   dataDir: string;
   /** Bearer token for state-changing endpoints, when set. */
   apiToken: string | undefined;
+  /** Bearer token `GET /metrics` needs, when set. */
+  metricsToken: string | undefined;
 }
 
 /** The {@link ServiceConfig} part of parsed variables (with `PORT` and `DATA_DIR`). */
@@ -179,6 +182,7 @@ export function serviceConfig(
     LOG_FORMAT: "pretty" | "json";
     DATA_DIR: string;
     API_TOKEN?: string | undefined;
+    METRICS_TOKEN?: string | undefined;
   },
 ): ServiceConfig {
   return {
@@ -188,5 +192,6 @@ export function serviceConfig(
     logFormat: raw.LOG_FORMAT,
     dataDir: raw.DATA_DIR,
     apiToken: raw.API_TOKEN,
+    metricsToken: raw.METRICS_TOKEN,
   };
 }

@@ -2,7 +2,8 @@
  * Logging with LogTape: `LOG_LEVEL` picks the lowest level written and
  * `LOG_FORMAT` picks `pretty` (coloured text for people) or `json` (one JSON
  * object per line for log collectors). Log lines go to standard error, so
- * standard output stays free for a program's own output.
+ * standard output stays free for a program's own output. JSON lines written
+ * while a span is active carry its `trace_id` and `span_id`.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import {
   type Sink,
 } from "@logtape/logtape";
 import type { LOG_LEVELS } from "./config.ts";
+import { activeSpanIds } from "./telemetry/mod.ts";
 
 /** Options of {@link setupLogging}. */
 export interface LoggingOptions {
@@ -44,6 +46,21 @@ function lineSink(format: (record: LogRecord) => string, write: (line: string) =
   return (record) => write(format(record));
 }
 
+/**
+ * `format` with the active span's ids added as the record's `trace_id` and
+ * `span_id` properties, when a span is active (OpenTelemetry on).
+ */
+export function withTraceIds(format: (record: LogRecord) => string): (record: LogRecord) => string {
+  return (record) => {
+    const ids = activeSpanIds();
+    if (!ids) return format(record);
+    return format({
+      ...record,
+      properties: { ...record.properties, trace_id: ids.traceId, span_id: ids.spanId },
+    });
+  };
+}
+
 /** Configures logging once for the process (a later call replaces the configuration). */
 export function setupLogging(options: LoggingOptions): void {
   resetSync();
@@ -51,7 +68,7 @@ export function setupLogging(options: LoggingOptions): void {
     sinks: {
       out: lineSink(
         options.format === "json"
-          ? jsonLinesFormatter
+          ? withTraceIds(jsonLinesFormatter)
           : options.color
           ? getAnsiColorFormatter({ value: "bare" })
           : getTextFormatter({ value: "bare" }),

@@ -1,7 +1,7 @@
 /**
  * Serving an app until the process is told to stop (SIGINT or SIGTERM), then
- * shutting down in order: stop taking connections, finish requests, release
- * resources.
+ * shutting down in order: end event streams, stop taking connections, finish
+ * requests, release resources.
  *
  * @module
  */
@@ -20,6 +20,11 @@ export interface ServeOptions {
   logger: Logger;
   /** Releases the service's resources after the server has stopped. */
   onShutdown: () => Promise<void>;
+  /**
+   * Called when a stop begins, before the server waits for the requests in
+   * flight: ends responses that would never finish by themselves (event streams).
+   */
+  onStopping?: () => void;
   /** Stops the service as a signal would when it resolves, with the reason to log. */
   stop?: Promise<string>;
   /** Starts what should run only once the service serves (called once it listens). */
@@ -64,6 +69,7 @@ export async function serveUntilSignal(
   const signal = await (options.stop ? Promise.race([stopped, options.stop]) : stopped);
   for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
   options.logger.info("{service} stopping on {signal}", { service: options.service, signal });
+  options.onStopping?.();
   await server.shutdown();
   await options.onShutdown();
   options.logger.info("{service} stopped", { service: options.service });

@@ -30,7 +30,7 @@ Deno.test("deno task demo --smoke starts the whole network, passes every check o
       "a hub started again \\(n0\\), peers connected again with a replica equal to the hub's",
     ]
   ) assert.match(out, new RegExp(`^PASS {2}${check}`, "m"));
-  assert.match(out, /^12 checks passed, 0 failed$/m);
+  assert.match(out, /^13 checks passed, 0 failed$/m);
   assert.doesNotMatch(out, /FAIL/);
 });
 

@@ -43,6 +43,13 @@ export function connectionService(
       await hub.register.refresh();
       const session = hub.sessions.connect(connectInput(input));
       const version = hub.register.version;
+      hub.logger?.info("Peer {peer} connected (session {session}) at version {peerVersion}", {
+        peer: session.peerId,
+        session: session.sessionId,
+        address: `${session.address}:${session.port}`,
+        peerVersion: input.lastKnownVersion,
+        hubVersion: version,
+      });
       const { settings } = hub;
       return {
         success: true,
@@ -66,10 +73,16 @@ export function connectionService(
       const action = actionFor("disconnect", request);
       const input = parseRequest(disconnectRequest, request, action);
       hub.rateLimiter.take(input.peerId, action);
+      const reason = disconnectReason(input.reason);
       const { disconnectedAt } = hub.sessions.disconnect({
         peerId: input.peerId,
         sessionId: input.sessionId,
-        reason: disconnectReason(input.reason),
+        reason,
+      });
+      hub.logger?.info("Peer {peer} disconnected (session {session}): {reason}", {
+        peer: input.peerId,
+        session: input.sessionId,
+        reason,
       });
       return {
         success: true,

@@ -4,11 +4,13 @@
  *
  * @module
  */
+import type { Logger } from "@logtape/logtape";
 import type { Clock } from "../../shared/clock.ts";
 import type { PeerSessions } from "../peers/sessions.ts";
 import type { SyncLog } from "../peers/sync_log.ts";
 import type { SystemRegister } from "../system_register/mod.ts";
 import type { EntryCache } from "./entry_cache.ts";
+import type { SyncRecorder } from "./metrics.ts";
 import type { ConcurrencyLimiter, RateLimiter } from "./rate_limit.ts";
 
 /** Settings the hub gives peers when they connect. */
@@ -47,4 +49,8 @@ export interface HubContext {
   syncSlots: ConcurrencyLimiter;
   /** What peers are told. */
   settings: PeerSettings;
+  /** Records the sync streams served (nothing recorded without). */
+  syncMetrics?: SyncRecorder | undefined;
+  /** Where peers connecting and disconnecting are logged (not logged without). */
+  logger?: Logger | undefined;
 }

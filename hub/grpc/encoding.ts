@@ -130,7 +130,7 @@ const NOTIFICATION_TYPES: Readonly<Record<NotificationKind, NotificationType>> =
   deprecated: NotificationType.BLUEPRINT_DEPRECATED,
 };
 
-/** The fields of an event's notification before `sequence_number` (8, the last), once per event. */
+/** The fields of an event's notification before `sequence_number` (8), once per event. */
 const eventFields = new WeakMap<BlueprintEvent, Uint8Array>();
 
 function eventPrefix(event: BlueprintEvent): Uint8Array {
@@ -155,7 +155,8 @@ function eventPrefix(event: BlueprintEvent): Uint8Array {
 /**
  * A subscription frame as an encoded BlueprintNotification (contracts.md §1),
  * `now` being the hub's time for a keep-alive. An event's fields are encoded
- * once for all its subscribers; each adds its own sequence number.
+ * once for all its subscribers; each adds its own sequence number (then the
+ * publication's `traceparent`, 9, when it has one).
  */
 export function notificationBytes(
   frame: Frame,
@@ -176,6 +177,7 @@ export function notificationBytes(
     encode((w) => {
       w.raw(prefix);
       varint64(w, 8, frame.sequence);
+      if (frame.event.traceparent) string(w, 9, frame.event.traceparent);
     }),
   );
 }

@@ -153,6 +153,7 @@ export function notificationMessage(
     type: NOTIFICATION_TYPES[kind],
     checksum: entry.checksum,
     sequenceNumber: BigInt(frame.sequence),
+    traceparent: frame.event.traceparent ?? "",
   };
 }
 

@@ -24,6 +24,7 @@ import { NO_FILTERS } from "../notifications/filters.ts";
 import type { EntriesOptions } from "../system_register/mod.ts";
 import type { HubContext } from "./context.ts";
 import { notificationBytes, withActiveSetDigest } from "./encoding.ts";
+import { startSyncStream } from "./metrics.ts";
 import {
   actionFor,
   checkpointRequest,
@@ -58,7 +59,13 @@ async function* syncStream(
   }
   using _slot = hub.syncSlots.acquire(input.peerId, action);
   const record = hub.syncLog.started(input.peerId, full ? "full" : "incremental", after);
+  const telemetry = startSyncStream(full ? "full" : "incremental", {
+    peerId: input.peerId,
+    fromVersion: after,
+    recorder: hub.syncMetrics,
+  });
   let outcome: "completed" | "failed" = "failed";
+  let failure: unknown;
   try {
     // The entries to send, fixed now: the active ones above `after` (the stream's snapshot), and
     // the active set they lead to.
@@ -91,8 +98,17 @@ async function* syncStream(
     }
     outcome = "completed";
     if (record.entries > 0 || full) hub.sessions.markSyncVersion(input.peerId, record.version);
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     hub.syncLog.ended(record, outcome);
+    telemetry.end({
+      entries: record.entries,
+      version: record.version,
+      // A stream the client left (it stopped reading) did not fail on the hub's side.
+      ...(failure !== undefined && !options.context.signal.aborted ? { error: failure } : {}),
+    });
   }
 }
 

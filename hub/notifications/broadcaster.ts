@@ -113,6 +113,7 @@ export class NotificationBroadcaster {
   /** Called once no fan-out is pending and no subscriber is paused (see {@link settled}). */
   #settledWaiters: (() => void)[] = [];
   #dropped = 0;
+  #delivered = 0;
 
   /** Creates a broadcaster without subscribers. */
   constructor(options: BroadcasterOptions) {
@@ -133,6 +134,11 @@ export class NotificationBroadcaster {
   /** Subscribers dropped for falling behind, since start. */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** Notifications of publications written to subscribers' streams, since start (keep-alives aside). */
+  get delivered(): number {
+    return this.#delivered;
   }
 
   /** Subscribers per peer id. */
@@ -303,6 +309,7 @@ export class NotificationBroadcaster {
 
   #send(subscriber: Subscriber, frame: Frame): void {
     subscriber.lastSentAt = this.#options.clock.now();
+    if (frame.kind === "event") this.#delivered++;
     if (!subscriber.sink.send(frame)) {
       subscriber.paused = true;
       this.#paused.add(subscriber);

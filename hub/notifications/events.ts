@@ -15,6 +15,8 @@ export interface BlueprintEvent {
   entry: BlueprintEntry;
   /** `published` for a blueprint's first version, `updated` for a later one. */
   kind: NotificationKind;
+  /** W3C trace context of the publication, sent with its notifications (absent when tracing is off). */
+  traceparent?: string;
 }
 
 /** Largest blueprint summary sent in a notification, in bytes (contracts.md: ≤ 4 KiB). */

@@ -19,7 +19,7 @@
 import type { Clock } from "../../shared/clock.ts";
 import { AppError } from "../../shared/errors.ts";
 import { quoteInput } from "../../shared/quote.ts";
-import { describeMissed, healthFor, missedAt } from "./health.ts";
+import { describeMissed, healthFor, type HeartbeatHealth, missedAt } from "./health.ts";
 import {
   type HeartbeatInput,
   type HeartbeatOutcome,
@@ -286,6 +286,17 @@ export class PeerSessions {
   /** How many sessions are live. */
   activeCount(): number {
     return this.#liveStates().length;
+  }
+
+  /** How many live sessions have each health now (a timed-out one is not live). */
+  countByHealth(): Record<Exclude<HeartbeatHealth, "timeout">, number> {
+    const counts = { healthy: 0, warning: 0, critical: 0 };
+    const now = this.#clock.now();
+    for (const state of this.#sessions.values()) {
+      const health = healthFor(this.#missed(state, now), this.maxMissed);
+      if (health !== "timeout") counts[health]++;
+    }
+    return counts;
   }
 
   /**

@@ -6,6 +6,12 @@
  * register is found corrupt, nothing more is announced and the subscriptions
  * end with failed_precondition naming the bad entry.
  *
+ * Telemetry: a `hub.publish` span around each publication, and a
+ * `hub.push.deliver` span around handing each new entry to the subscribers,
+ * a child of its publication's span (whichever check of the store reads the
+ * entry); the notifications carry that span's `traceparent`. With
+ * `metrics`, the figures of `./metrics.ts` and `../notifications/metrics.ts`.
+ *
  * @module
  */
 import type { Logger } from "@logtape/logtape";
@@ -13,11 +19,19 @@ import type { Clock } from "../../shared/clock.ts";
 import { AppError, errorMessage } from "../../shared/errors.ts";
 import { quoteInput } from "../../shared/quote.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
+import {
+  contextOf,
+  inSpan,
+  type ServiceMetrics,
+  traceHeaders,
+} from "../../shared/telemetry/mod.ts";
 import { NotificationBroadcaster } from "../notifications/broadcaster.ts";
 import type { BlueprintEvent } from "../notifications/events.ts";
+import { defineNotificationMetrics } from "../notifications/metrics.ts";
 import type { ActiveSetState } from "./active_digest.ts";
 import { ensureGenesis, GENESIS_BLUEPRINT_ID } from "./genesis.ts";
 import type { IntegrityReport } from "./integrity.ts";
+import { defineSystemRegisterMetrics, type SystemRegisterRecorder } from "./metrics.ts";
 import type { BlueprintEntry, EntriesOptions, SystemRegisterStore } from "./types.ts";
 import { RegisterWatcher, scanRegister } from "./watcher.ts";
 
@@ -48,6 +62,8 @@ export interface SystemRegisterOptions {
   logger?: Logger;
   /** Told when the register turns corrupt or intact again (gRPC health follows it). */
   onIntegrityChange?: (ok: boolean) => void;
+  /** Where its metrics are defined and recorded (none without). */
+  metrics?: ServiceMetrics;
 }
 
 /** A publication as the hub receives it (validated by the caller). */
@@ -113,6 +129,9 @@ export class SystemRegister {
   readonly #options: SystemRegisterOptions;
   readonly #watcher: RegisterWatcher;
   readonly #stop = new AbortController();
+  readonly #recorder: SystemRegisterRecorder | undefined;
+  /** The `traceparent` of this hub's publications not yet announced, by version. */
+  readonly #publicationTraces = new Map<number, string>();
   #integrity: IntegrityState;
 
   /** Use {@link openSystemRegister}. */
@@ -134,6 +153,7 @@ export class SystemRegister {
       // queue, each once subscribers took the last.
       pace: () => this.notifications.settled({ timeoutMs: BURST_PACE_TIMEOUT_MS }),
       paceEvery: Math.max(1, Math.floor((init.options.subscriberQueueLimit ?? 1024) / 4)),
+      now: () => init.options.clock.now(),
       ...(init.options.logger ? { logger: init.options.logger } : {}),
     });
     this.notifications = new NotificationBroadcaster({
@@ -145,6 +165,11 @@ export class SystemRegister {
         ? { queueLimit: init.options.subscriberQueueLimit }
         : {}),
     });
+    const { metrics } = init.options;
+    if (metrics) {
+      defineNotificationMetrics(metrics, this.notifications);
+      this.#recorder = defineSystemRegisterMetrics(metrics, this);
+    }
     const { scheduler, pollMs, integrityCheckMs } = init.options;
     const signal = this.#stop.signal;
     scheduler.every("system register watch", pollMs, () => this.#watcher.check(), { signal });
@@ -182,6 +207,15 @@ export class SystemRegister {
     return this.#integrity;
   }
 
+  /**
+   * Seconds since this hub last read the store to its end: its poll for
+   * other hubs' publications (or its own publication's read), which runs
+   * every `pollMs` while the store answers.
+   */
+  storeReadAgeSeconds(): number {
+    return Math.max(0, this.#options.clock.now() - this.#watcher.lastReadAt) / 1000;
+  }
+
   /** Throws failed_precondition naming the first bad entry when the register is corrupt. */
   requireIntact(action: string): void {
     const error = this.#corruption(action);
@@ -195,7 +229,18 @@ export class SystemRegister {
    * resolves with that entry, `created: false`. The genesis blueprint is the
    * hub's alone: publishing it is refused (permission_denied).
    */
-  async publish(publication: Publication): Promise<PublishOutcome> {
+  publish(publication: Publication): Promise<PublishOutcome> {
+    return inSpan("hub.publish", async (span) => {
+      const outcome = await this.#publish(publication);
+      span.setAttributes({
+        "sorcha.blueprint.version": outcome.entry.version,
+        "sorcha.publication.created": outcome.created,
+      });
+      return outcome;
+    }, { attributes: { "sorcha.blueprint.id": publication.blueprintId } });
+  }
+
+  async #publish(publication: Publication): Promise<PublishOutcome> {
     const action = `Cannot publish blueprint ${quoteInput(publication.blueprintId)}`;
     if (publication.blueprintId === GENESIS_BLUEPRINT_ID) {
       throw new AppError(
@@ -210,7 +255,15 @@ export class SystemRegister {
       publicationTransactionId: crypto.randomUUID(),
     }, { ifChanged: true });
     if (!created) return { entry, created };
-    await this.#watcher.check();
+    this.#recorder?.published.add();
+    // Its notifications join this publication's trace, whichever check reads the entry.
+    const traceparent = traceHeaders().traceparent;
+    if (traceparent) this.#publicationTraces.set(entry.version, traceparent);
+    try {
+      await this.#watcher.check();
+    } finally {
+      this.#publicationTraces.delete(entry.version);
+    }
     return { entry, created, kind: replaced ? "updated" : "published" };
   }
 
@@ -280,9 +333,34 @@ export class SystemRegister {
     this.notifications.closeAll("The hub is shutting down");
   }
 
-  /** Notifies subscribers of a new entry, unless the register is corrupt (nothing is served then). */
+  /**
+   * Notifies subscribers of a new entry, unless the register is corrupt
+   * (nothing is served then), in a `hub.push.deliver` span: a child of the
+   * entry's publication when this hub published it, and whose trace context
+   * the notifications carry.
+   */
   #announce(event: BlueprintEvent): void {
-    if (this.#integrity.ok) this.notifications.publish(event);
+    if (!this.#integrity.ok) return;
+    const { entry } = event;
+    const publication = this.#publicationTraces.get(entry.version);
+    inSpan("hub.push.deliver", (span) => {
+      const traceparent = traceHeaders().traceparent;
+      const subscribers = this.notifications.publish(
+        traceparent ? { ...event, traceparent } : event,
+      );
+      span.setAttribute("sorcha.push.subscribers", subscribers);
+    }, {
+      attributes: {
+        "sorcha.blueprint.id": entry.blueprintId,
+        "sorcha.blueprint.version": entry.version,
+      },
+      ...(publication ? { parent: contextOf({ traceparent: publication }) } : {}),
+    }).catch((error) => {
+      this.#options.logger?.error("Cannot notify subscribers of version {version}: {error}", {
+        version: entry.version,
+        error: errorMessage(error),
+      });
+    });
   }
 
   #corrupt(report: IntegrityReport & { ok: false }): void {

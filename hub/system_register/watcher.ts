@@ -5,7 +5,9 @@
  * `published` (a blueprint's first version) or `updated`, and hands it on.
  * Hubs sharing a store learn of each other's publications by polling the
  * cheap `currentVersion()`; a hub's own publication is followed at once
- * through {@link RegisterWatcher.check}.
+ * through {@link RegisterWatcher.check}. A store that cannot be read is
+ * logged once (warning) until it can be again (info);
+ * {@link RegisterWatcher.lastReadAt} tells when the store was last read.
  *
  * @module
  */
@@ -40,8 +42,10 @@ export interface WatcherOptions {
   onEvent: (event: BlueprintEvent) => void;
   /** Called when a new entry breaks the chain. */
   onCorrupt: (report: IntegrityReport & { ok: false }) => void;
-  /** Logs store failures (the next check retries). */
+  /** Logs the store turning unreadable and readable again (the next check retries). */
   logger?: Logger;
+  /** The time of {@link RegisterWatcher.lastReadAt}, in ms (default `Date.now`). */
+  now?: () => number;
   /**
    * Awaited after every `paceEvery` entries of one check (a burst of another
    * hub's publications), before handing on more: the notifications' pace.
@@ -103,14 +107,28 @@ export class RegisterWatcher {
   readonly #store: SystemRegisterStore;
   readonly #options: WatcherOptions;
   readonly #last: WatchStart;
+  readonly #now: () => number;
   #running: Promise<void> | undefined;
   #again = false;
+  #lastReadAt: number;
+  /** When the store first failed to be read, while it keeps failing. */
+  #failingSince: number | undefined;
 
   /** Starts following after `start` (and keeps `start.active` and `start.digest` up). */
   constructor(store: SystemRegisterStore, start: WatchStart, options: WatcherOptions) {
     this.#store = store;
     this.#last = { ...start };
     this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#lastReadAt = this.#now();
+  }
+
+  /**
+   * When the store was last read to the end (new entries, or none): the
+   * initial scan at first (ms, on the `now` clock).
+   */
+  get lastReadAt(): number {
+    return this.#lastReadAt;
   }
 
   /** The last version seen. */
@@ -158,32 +176,49 @@ export class RegisterWatcher {
   /** Reads new entries if the store's version moved; store errors are logged, not thrown. */
   async #read(): Promise<void> {
     try {
-      if (await this.#store.currentVersion() <= this.#last.version) return;
-      const { pace, paceEvery = DEFAULT_PACE_EVERY } = this.#options;
-      let handed = 0;
-      for await (const entry of this.#store.entries({ afterVersion: this.#last.version })) {
-        const problem = entryProblem(entry, this.#last);
-        if (problem) {
-          this.#options.onCorrupt({
-            ok: false,
-            entries: 0,
-            version: entry.version,
-            blueprintId: entry.blueprintId,
-            problem,
-            ms: 0,
-          });
-        }
-        const known = this.#last.active.has(entry.blueprintId);
-        follow(this.#last, entry);
-        this.#last.version = entry.version;
-        this.#last.chainHash = entry.chainHash;
-        this.#options.onEvent({ entry, kind: known ? "updated" : "published" });
-        if (pace && ++handed % paceEvery === 0) await pace();
+      await this.#readNew();
+      this.#lastReadAt = this.#now();
+      if (this.#failingSince !== undefined) {
+        this.#options.logger?.info(
+          "System register store readable again after {seconds} s",
+          { seconds: Math.round((this.#lastReadAt - this.#failingSince) / 100) / 10 },
+        );
+        this.#failingSince = undefined;
       }
     } catch (error) {
-      this.#options.logger?.warning("Cannot read new system register entries: {error}", {
-        error: errorMessage(error),
-      });
+      const first = this.#failingSince === undefined;
+      this.#failingSince ??= this.#now();
+      // Logged once as the store turns unreadable; each retry after that only at debug.
+      this.#options.logger?.[first ? "warning" : "debug"](
+        "Cannot read new system register entries: {error}",
+        { error: errorMessage(error), version: this.#last.version },
+      );
+    }
+  }
+
+  /** Reads and hands on the entries after the last version seen, if the store's version moved. */
+  async #readNew(): Promise<void> {
+    if (await this.#store.currentVersion() <= this.#last.version) return;
+    const { pace, paceEvery = DEFAULT_PACE_EVERY } = this.#options;
+    let handed = 0;
+    for await (const entry of this.#store.entries({ afterVersion: this.#last.version })) {
+      const problem = entryProblem(entry, this.#last);
+      if (problem) {
+        this.#options.onCorrupt({
+          ok: false,
+          entries: 0,
+          version: entry.version,
+          blueprintId: entry.blueprintId,
+          problem,
+          ms: 0,
+        });
+      }
+      const known = this.#last.active.has(entry.blueprintId);
+      follow(this.#last, entry);
+      this.#last.version = entry.version;
+      this.#last.chainHash = entry.chainHash;
+      this.#options.onEvent({ entry, kind: known ? "updated" : "published" });
+      if (pace && ++handed % paceEvery === 0) await pace();
     }
   }
 }

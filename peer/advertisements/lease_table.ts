@@ -22,6 +22,8 @@ export interface LeaseTableOptions {
   ttlMs: number;
   /** Extra time a late refresh is still in time for, in ms. */
   graceMs: number;
+  /** Told when a prune drops a peer's whole set, its `count` advertisements all expired. */
+  onPeerExpired?: ((peerId: string, count: number) => void) | undefined;
 }
 
 /** Local advertisements by register id, and each peer's by peer id and register id. */
@@ -30,6 +32,7 @@ export class LeaseTable {
   readonly ttlMs: number;
   /** The lease every write or refresh gives: TTL plus grace, in ms. */
   readonly leaseMs: number;
+  readonly #onPeerExpired: LeaseTableOptions["onPeerExpired"];
   readonly #local = new Map<string, StoredAdvertisement>();
   readonly #remote = new Map<string, Map<string, StoredAdvertisement>>();
   #version = 0;
@@ -40,6 +43,7 @@ export class LeaseTable {
   constructor(options: LeaseTableOptions) {
     this.ttlMs = options.ttlMs;
     this.leaseMs = options.ttlMs + options.graceMs;
+    this.#onPeerExpired = options.onPeerExpired;
   }
 
   /** Moves on every change: a cached answer of an older version is stale. */
@@ -137,8 +141,11 @@ export class LeaseTable {
     };
     sweep(this.#local);
     for (const [peerId, peer] of this.#remote) {
+      const held = peer.size;
       sweep(peer);
-      if (peer.size === 0) this.#remote.delete(peerId);
+      if (peer.size > 0) continue;
+      this.#remote.delete(peerId);
+      this.#onPeerExpired?.(peerId, held);
     }
     this.#firstExpiry = first;
     this.#version++;

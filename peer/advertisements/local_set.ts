@@ -188,6 +188,11 @@ export class LocalSet {
     return { ...counts, unchanged: put.length, persisted };
   }
 
+  /** Whether the last bulk request applied with a digest (see {@link renewIdentical}) was a full sync. */
+  get lastBulkWasFullSync(): boolean {
+    return this.#lastBulk?.fullSync === true;
+  }
+
   /** Advertises one local register; versions not given keep their known values. */
   async advertise(id: string, options: AdvertiseOptions): Promise<AdvertiseResult> {
     const registerId = id.toLowerCase();

@@ -16,7 +16,13 @@ import type { Logger } from "@logtape/logtape";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { log } from "../../shared/logging.ts";
 import { createSystemScheduler, type Scheduler } from "../../shared/schedule.ts";
-import type { AdvertisementStore, FullSyncRecord } from "../store/mod.ts";
+import { inSpan, type ServiceMetrics } from "../../shared/telemetry/mod.ts";
+import {
+  type AdvertisementStore,
+  type FullSyncRecord,
+  observeStore,
+  PendingWrites,
+} from "../store/mod.ts";
 import { LeaseTable } from "./lease_table.ts";
 import {
   type AdvertiseOptions,
@@ -26,10 +32,12 @@ import {
   LocalSet,
   type WithdrawResult,
 } from "./local_set.ts";
+import { advertisementMetrics, type AdvertisementRecorder } from "./metrics.ts";
 import { Persistence, type StoreStatus } from "./persistence.ts";
 import { type AvailableRegister, type LiveCounts, ReadViews } from "./read_views.ts";
 import {
   type RemoteItem,
+  remoteItemOf,
   type RemoteLeaseOptions,
   type RemoteReplaceResult,
   RemoteSets,
@@ -69,6 +77,8 @@ export interface AdvertisementRegistryOptions {
   scheduler?: Scheduler;
   /** How long the parts of an unfinished full sync are kept after its latest part, in ms (default 120 000). */
   partTimeoutMs?: number;
+  /** Where the advertisement and store metrics are defined and recorded (default: none). */
+  metrics?: ServiceMetrics;
 }
 
 /** A bulk advertisement: a list, the whole local set (`fullSync`), or one part of a full sync. */
@@ -102,27 +112,53 @@ export interface SyncStateView extends LiveCounts {
   ttlSeconds: number;
   /** TTL plus grace, in seconds. */
   leaseSeconds: number;
-  /** The store's kind and state. */
-  store: StoreStatus;
+  /** The store's kind and state, and its writes in flight. */
+  store: StoreStatus & { pendingWrites: number };
   /** Full syncs in parts whose last part has not come. */
   pendingSyncs: PendingSyncView[];
+}
+
+/** A local advertisement and its lease (see {@link AdvertisementRegistry.localLeases}). */
+export interface LocalLease extends RemoteItem {
+  /** Whether it is listed as available. */
+  isPublic: boolean;
+  /** When it was last advertised or renewed, in ms since the epoch. */
+  refreshedAt: number;
+  /** When its lease ends without a renewal, in ms since the epoch. */
+  expiresAt: number;
 }
 
 /** The peer's advertisements, local and remote; see the module documentation. */
 export class AdvertisementRegistry {
   readonly #table: LeaseTable;
+  readonly #clock: Clock;
+  readonly #counted: PendingWrites;
   readonly #persistence: Persistence;
   readonly #local: LocalSet;
   readonly #parts: SyncParts;
   readonly #remote: RemoteSets;
   readonly #views: ReadViews;
+  readonly #logger: Logger;
+  readonly #recorder: AdvertisementRecorder | undefined;
 
   /** Creates the registry over a store; call {@link start} to load it. */
   constructor(store: AdvertisementStore, options: AdvertisementRegistryOptions) {
     const clock = options.clock ?? systemClock;
+    this.#clock = clock;
     const logger = options.logger ?? log("peer", "advertisements");
     const scheduler = options.scheduler ?? createSystemScheduler({ clock });
-    const table = new LeaseTable(options);
+    const table = new LeaseTable({
+      ...options,
+      onPeerExpired: (peerId, count) =>
+        logger.info(
+          "The {count} advertisements of peer {peerId} expired: no refresh came within the lease",
+          { peerId, count },
+        ),
+    });
+    // Counts the writes in flight, for the store's state and its metric.
+    const counted = new PendingWrites(store);
+    store = counted;
+    this.#counted = counted;
     const persistence = new Persistence(store, {
       table,
       clock,
@@ -142,6 +178,18 @@ export class AdvertisementRegistry {
     });
     this.#remote = new RemoteSets(table, { persistence, clock });
     this.#views = new ReadViews(table, { clock });
+    this.#logger = logger;
+    if (options.metrics) {
+      const views = this.#views;
+      this.#recorder = advertisementMetrics(options.metrics, {
+        counts: () => views.counts(),
+        availableCount: () => views.available().length,
+      });
+      observeStore(options.metrics, {
+        healthy: () => persistence.status().state === "ok",
+        pendingWrites: () => counted.pending,
+      });
+    }
   }
 
   /** Loads every advertisement from the store (once). With the store unreachable, starts empty and degraded. */
@@ -164,50 +212,84 @@ export class AdvertisementRegistry {
    * local set. A part of a full sync (`syncId`) is kept aside, changing nothing, until the last
    * part, which applies the union of the parts as one full sync (`sync_parts.ts`). `request` may
    * be a function that reads it: with a `digest` matching the last request applied, and nothing
-   * changed since, it is not called and only leases are renewed.
+   * changed since, it is not called and only leases are renewed. Runs in a `peer.advertise.bulk`
+   * span (attributes `count`, `full_sync`, `sync_id` and `part` for a part, and the counts).
    */
-  async bulkAdvertise(
+  bulkAdvertise(
     request: BulkRequest | (() => BulkRequest),
     options: BulkOptions = {},
   ): Promise<BulkResult> {
+    return inSpan("peer.advertise.bulk", async (span) => {
+      const began = performance.now();
+      const { result, fullSync, syncId, part } = await this.#bulk(request, options);
+      span.setAttributes({
+        count: result.processed,
+        full_sync: fullSync,
+        ...(syncId === undefined ? {} : { sync_id: syncId, part: part ?? 0 }),
+        added: result.added,
+        updated: result.updated,
+        removed: result.removed,
+        unchanged: result.unchanged,
+      });
+      this.#recorder?.bulk(fullSync ? "full_sync" : "bulk", (performance.now() - began) / 1000);
+      if (fullSync && result.added + result.updated + result.removed > 0) {
+        this.#logger.info(
+          "A full sync repaired the local set: {added} added, {updated} updated, {removed} removed of {processed} sent",
+          { ...result, ...(syncId === undefined ? {} : { syncId }) },
+        );
+      }
+      return result;
+    });
+  }
+
+  /** {@link bulkAdvertise} without its telemetry; also says what kind of request it was. */
+  async #bulk(
+    request: BulkRequest | (() => BulkRequest),
+    options: BulkOptions,
+  ): Promise<{ result: BulkResult; fullSync: boolean; syncId?: string; part?: number }> {
     await this.start();
     if (options.digest !== undefined) {
       const renewed = await this.#local.renewIdentical(options.digest);
-      if (renewed) return renewed;
+      if (renewed) return { result: renewed, fullSync: this.#local.lastBulkWasFullSync };
     }
     const bulk = typeof request === "function" ? request() : request;
     if (bulk.syncId === undefined) {
-      return await this.#local.bulk(
-        { advertisements: bulk.advertisements, fullSync: bulk.fullSync === true },
+      const fullSync = bulk.fullSync === true;
+      const result = await this.#local.bulk(
+        { advertisements: bulk.advertisements, fullSync },
         { digest: options.digest },
       );
+      return { result, fullSync };
     }
-    const whole = this.#parts.take({ ...bulk, syncId: bulk.syncId, part: bulk.part! });
+    const sync = { fullSync: true, syncId: bulk.syncId, part: bulk.part! };
+    const whole = this.#parts.take({ ...bulk, ...sync });
     if (!whole) {
       const none = { added: 0, updated: 0, removed: 0, unchanged: 0 };
-      return {
-        processed: bulk.advertisements.length,
-        ...none,
-        persisted: this.#persistence.writable,
-      };
+      const processed = bulk.advertisements.length;
+      return { result: { processed, ...none, persisted: this.#persistence.writable }, ...sync };
     }
     // Parts carry a new id each time: no body of theirs is ever sent again as it is.
-    return await this.#local.bulk(
+    const result = await this.#local.bulk(
       { advertisements: whole.items, fullSync: true },
       { describe: whole.describe },
     );
+    return { result, ...sync };
   }
 
   /** Advertises one local register; versions not given keep their known values. */
   async advertise(id: string, options: AdvertiseOptions): Promise<AdvertiseResult> {
     await this.start();
-    return await this.#local.advertise(id, options);
+    const result = await this.#local.advertise(id, options);
+    this.#recorder?.request("single");
+    return result;
   }
 
   /** Stops advertising one local register. */
   async withdraw(id: string): Promise<WithdrawResult> {
     await this.start();
-    return await this.#local.withdraw(id);
+    const result = await this.#local.withdraw(id);
+    this.#recorder?.request("withdraw");
+    return result;
   }
 
   /**
@@ -240,6 +322,28 @@ export class AdvertisementRegistry {
     return this.#remote.items(peerId);
   }
 
+  /**
+   * This node's live local advertisements (public and private) with their
+   * leases, sorted by id: when each was last advertised or renewed, and when
+   * its lease ends without a renewal.
+   */
+  localLeases(): LocalLease[] {
+    const now = this.#clock.now();
+    const leases: LocalLease[] = [];
+    for (const entry of this.#table.local.values()) {
+      if (entry.expiresAt <= now) continue;
+      leases.push({
+        ...remoteItemOf(entry.advertisement),
+        isPublic: entry.advertisement.isPublic,
+        refreshedAt: entry.expiresAt - this.#table.leaseMs,
+        expiresAt: entry.expiresAt,
+      });
+    }
+    return leases.sort((a, b) =>
+      a.registerId < b.registerId ? -1 : a.registerId > b.registerId ? 1 : 0
+    );
+  }
+
   /** This node's public local advertisements, sorted by id; the same array while unchanged. */
   publicLocal(): RemoteItem[] {
     return this.#views.publicLocal();
@@ -262,7 +366,7 @@ export class AdvertisementRegistry {
       ...this.#views.counts(),
       ttlSeconds: this.#table.ttlMs / 1000,
       leaseSeconds: this.#table.leaseMs / 1000,
-      store: this.#persistence.status(),
+      store: { ...this.#persistence.status(), pendingWrites: this.#counted.pending },
       pendingSyncs: this.#parts.pending(),
     };
   }

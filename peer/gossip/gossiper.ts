@@ -28,9 +28,11 @@ import {
 import { AppError, toAppError } from "../../shared/errors.ts";
 import { log } from "../../shared/logging.ts";
 import { jitterBound, type Scheduler } from "../../shared/schedule.ts";
+import { inSpan, type ServiceMetrics, type Span } from "../../shared/telemetry/mod.ts";
 import type { AdvertisementRegistry } from "../advertisements/mod.ts";
 import { exchangeWithMember, logRejected, type MemberExchangeOptions } from "./member_exchange.ts";
 import { type Membership, readMembershipFile, writeMembershipFile } from "./membership.ts";
+import { gossipMetrics, type GossipRecorder } from "./metrics.ts";
 import { OwnRecord } from "./own_record.ts";
 import { digestOf, type RecordSources, selectRecords, wantedRecords } from "./record_selection.ts";
 import { RecordBook } from "./records.ts";
@@ -75,6 +77,8 @@ export interface GossiperOptions {
   proofs?: ProofPolicy;
   /** Logger (default `sorcha.peer.gossip`). */
   logger?: Logger;
+  /** Where gossip's metrics are defined and recorded (default: none). */
+  metrics?: ServiceMetrics;
 }
 
 /** What one round did. */
@@ -102,6 +106,7 @@ export class Gossiper {
   #running: Promise<unknown> | undefined;
   readonly #stop = new AbortController();
   #started = false;
+  readonly #recorder: GossipRecorder | undefined;
 
   /** Creates the gossiper; {@link start} begins the rounds. */
   constructor(options: GossiperOptions) {
@@ -123,6 +128,9 @@ export class Gossiper {
       onSelf: (issuedAt) => this.#ownRecord.seen(issuedAt),
     });
     this.proofs = new UrlProofs({ ...options, ...options.proofs, logger: this.#logger });
+    const { membership } = options;
+    this.#recorder = options.metrics &&
+      gossipMetrics(options.metrics, { knownPeers: () => membership.members.length });
   }
 
   /** This node's id. */
@@ -163,20 +171,29 @@ export class Gossiper {
     await this.#save();
   }
 
-  /** Runs one round now: contacts up to `fanout` peers at random. */
-  async round(): Promise<RoundResult> {
+  /**
+   * Runs one round now: contacts up to `fanout` peers at random, in a `peer.gossip.round` span
+   * (attributes `peers_contacted` and `peers_succeeded`, or `skipped`).
+   */
+  round(): Promise<RoundResult> {
+    return inSpan("peer.gossip.round", (span) => this.#round(span));
+  }
+
+  async #round(span: Span): Promise<RoundResult> {
     const at = this.#options.clock.now();
     await this.#options.registry.start();
     if (!this.#options.registry.loaded) {
       // This node's own set is not known until the store is read: saying nothing beats
       // telling every peer it advertises nothing.
       this.#logger.debug("Gossip round skipped: advertisements not loaded from the store yet");
+      span.setAttribute("skipped", true);
       this.#lastRound = { at, contacted: 0, succeeded: 0, messages: 0 };
       return this.#lastRound;
     }
     const own = await this.ownHeader();
     const digest = digestOf(own, this.#records);
     const targets = this.#options.membership.pick(this.#fanout);
+    span.setAttribute("peers_contacted", targets.length);
     const exchange = this.#exchangeOptions();
     const outcomes = await Promise.all(
       targets.map((member) => exchangeWithMember(member, { own, digest }, exchange)),
@@ -187,6 +204,8 @@ export class Gossiper {
       succeeded: outcomes.filter((outcome) => outcome.ok).length,
       messages: outcomes.reduce((sum, outcome) => sum + outcome.messages, 0),
     };
+    span.setAttribute("peers_succeeded", result.succeeded);
+    this.#recorder?.round();
     this.#lastRound = result;
     await this.#save();
     return result;
@@ -241,6 +260,12 @@ export class Gossiper {
       this.#records.get(peerId) !== undefined;
     const removedAdvertisements = await this.#records.forget(peerId);
     await this.#save();
+    if (known) {
+      this.#logger.info("Forgot peer {peerId}: its key, its record and {count} advertisements", {
+        peerId,
+        count: removedAdvertisements,
+      });
+    }
     return { known, removedAdvertisements };
   }
 
@@ -307,6 +332,7 @@ export class Gossiper {
       proofs: this.proofs,
       signal: this.#stop.signal,
       logger: this.#logger,
+      ...(this.#recorder ? { recorder: this.#recorder } : {}),
     };
   }
 

@@ -14,7 +14,9 @@ import {
 } from "../../shared/contracts/gossip.ts";
 import { toAppError } from "../../shared/errors.ts";
 import { shortenInput } from "../../shared/quote.ts";
+import { failSpan, inSpan, type Span } from "../../shared/telemetry/mod.ts";
 import type { Member, Membership } from "./membership.ts";
+import type { GossipRecorder } from "./metrics.ts";
 import { type RecordSources, selectRecords, wantedDigest } from "./record_selection.ts";
 import type { GossipTransport } from "./transport.ts";
 import type { UrlProofs } from "./url_proofs.ts";
@@ -39,6 +41,8 @@ export interface MemberExchangeOptions extends RecordSources {
   signal: AbortSignal;
   /** Where the outcome is told. */
   logger: Logger;
+  /** Counts failed exchanges (default: not counted). */
+  recorder?: GossipRecorder;
 }
 
 /** What one exchange did. */
@@ -49,14 +53,34 @@ export interface ExchangeOutcome {
   messages: number;
 }
 
-/** Runs one exchange with `member`; see the module documentation. Never throws. */
-export async function exchangeWithMember(
+/**
+ * Runs one exchange with `member` in a `peer.gossip.exchange` span (its attributes: the
+ * member's `peer_url`, `peer_id` once known, and `outcome`: `ok`, `failed` or `aborted`); see
+ * the module documentation. Never throws.
+ */
+export function exchangeWithMember(
   member: Member,
   round: RoundMessage,
   options: MemberExchangeOptions,
 ): Promise<ExchangeOutcome> {
-  const { own, digest } = round;
-  const { book, membership, transport, logger, signal } = options;
+  return inSpan(
+    "peer.gossip.exchange",
+    (span) => exchangeOnce(member, { ...options, round, span }),
+    {
+      attributes: {
+        peer_url: member.url,
+        ...(member.peerId === undefined ? {} : { peer_id: member.peerId }),
+      },
+    },
+  );
+}
+
+async function exchangeOnce(
+  member: Member,
+  options: MemberExchangeOptions & { round: RoundMessage; span: Span },
+): Promise<ExchangeOutcome> {
+  const { own, digest } = options.round;
+  const { book, membership, transport, logger, signal, span } = options;
   let messages = 0;
   // The transport bounds each request's time; the signal stops them at close.
   const action = `Cannot gossip with ${member.peerId ?? "seed"} at ${shortenInput(member.url)}`;
@@ -101,9 +125,16 @@ export async function exchangeWithMember(
       url: member.url,
       accepted: taken.accepted,
     });
+    span.setAttributes({ peer_id: answer.from.peerId, outcome: "ok" });
     return { ok: true, messages };
   } catch (error) {
-    if (signal.aborted) return { ok: false, messages };
+    if (signal.aborted) {
+      span.setAttribute("outcome", "aborted");
+      return { ok: false, messages };
+    }
+    span.setAttribute("outcome", "failed");
+    failSpan(span, error);
+    options.recorder?.exchangeFailed();
     options.proofs.forget(member);
     noteFailure(member, toAppError(error).message, options);
     return { ok: false, messages };

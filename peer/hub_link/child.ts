@@ -1,12 +1,14 @@
 /**
  * The hub-link process's side of `ipc.ts`: sends the link's status as it
- * changes and runs the sync requests it is sent, until its input ends (the
- * peer's HTTP process is gone, or stopped it).
+ * changes, runs the sync requests it is sent and answers requests for its
+ * metrics, until its input ends (the peer's HTTP process is gone, or
+ * stopped it).
  *
  * @module
  */
 import { toAppError } from "../../shared/errors.ts";
 import { lines } from "../../shared/lines.ts";
+import { contextOf, withContext } from "../../shared/telemetry/mod.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import {
   decodeLine,
@@ -35,6 +37,8 @@ export interface PipeOptions {
   output: WritableStream<Uint8Array>;
   /** Paces status messages. */
   scheduler: Scheduler;
+  /** The link process's metrics in the Prometheus text format (default: none, answered ""). */
+  metrics?: () => Promise<string>;
 }
 
 /** Serves `link` over the pipes; resolves once the input has ended. */
@@ -58,9 +62,21 @@ export async function serveLinkOverPipes(link: LinkEndpoint, options: PipeOption
   send({ type: "status", status: link.status() });
   try {
     for await (const line of lines(options.input)) {
-      const command = decodeLine<LinkCommand>(line, ["sync"]);
+      const command = decodeLine<LinkCommand>(line, ["sync", "metrics"]);
       if (!command) continue;
-      link.sync({ full: command.full === true }).then(
+      if (command.type === "metrics") {
+        const { id } = command;
+        (options.metrics?.() ?? Promise.resolve("")).then(
+          (text) => send({ type: "metrics", id, text }),
+          () => send({ type: "metrics", id, text: "" }),
+        );
+        continue;
+      }
+      // The sync continues the requester's trace (POST /api/sync/trigger's), when it sent one.
+      withContext(
+        contextOf({ traceparent: command.traceparent }),
+        () => link.sync({ full: command.full === true }),
+      ).then(
         (result) => send({ type: "result", id: command.id, ok: true, result }),
         (error) => {
           const { code, message } = toAppError(error);

@@ -7,7 +7,9 @@
  * `HEARTBEAT_MAX_MISSED` beats: at most about `(max missed) × interval +
  * timeout` after it stopped. RESOURCE_EXHAUSTED (the hub's rate limit) is
  * not a miss: the hub is alive and asks for fewer calls, so the interval
- * doubles, as for REDUCE_FREQUENCY.
+ * doubles, as for REDUCE_FREQUENCY. Each beat is a span
+ * (`peer.hub.heartbeat`); acknowledged round trips go to the link's
+ * recorder (`recorder.ts`).
  *
  * @module
  */
@@ -21,6 +23,8 @@ import type { Clock } from "../../shared/clock.ts";
 import { deadline } from "../../shared/deadline.ts";
 import { AppError, errorMessage } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
+import { failSpan, inSpan } from "../../shared/telemetry/mod.ts";
+import type { LinkRecorder } from "./recorder.ts";
 import type { Session } from "./session.ts";
 import type { HeartbeatView } from "./status.ts";
 
@@ -53,12 +57,19 @@ export class HeartbeatCounters {
   readonly #latencies: number[] = [];
   readonly #timeoutMs: number;
   readonly #maxMissed: number;
+  readonly #recorder: LinkRecorder | undefined;
 
-  /** Counters for beats every `intervalMs`, each given `timeoutMs`, failing over after `maxMissed`. */
-  constructor(options: { intervalMs: number; timeoutMs: number; maxMissed: number }) {
+  /**
+   * Counters for beats every `intervalMs`, each given `timeoutMs`, failing
+   * over after `maxMissed`; acknowledged round trips also go to `recorder`.
+   */
+  constructor(
+    options: { intervalMs: number; timeoutMs: number; maxMissed: number; recorder?: LinkRecorder },
+  ) {
     this.intervalMs = options.intervalMs;
     this.#timeoutMs = options.timeoutMs;
     this.#maxMissed = options.maxMissed;
+    this.#recorder = options.recorder;
   }
 
   /** Records an acknowledged beat's round trip. */
@@ -68,6 +79,7 @@ export class HeartbeatCounters {
     this.lastAcknowledgedAt = at;
     this.#latencies.push(latencyMs);
     if (this.#latencies.length > LATENCY_WINDOW) this.#latencies.shift();
+    this.#recorder?.heartbeat(latencyMs);
   }
 
   /** The status view. */
@@ -161,42 +173,66 @@ export function slower(intervalMs: number, maxIntervalMs: number): number {
   return Math.max(intervalMs, Math.min(intervalMs * 2, maxIntervalMs));
 }
 
-/** Sends one beat and reports how it went (nothing once the session has ended). */
+/**
+ * Sends one beat, in a span `peer.hub.heartbeat`, and reports how it went
+ * (nothing once the session has ended), after the span: what the link does
+ * about it (a sync, a failover) is no part of the beat's trace.
+ */
 async function beat(session: Session, sequence: number, options: HeartbeatOptions): Promise<void> {
-  const { counters, clock, events } = options;
-  const stop = session.stop.signal;
-  counters.totalSent++;
-  const began = performance.now();
-  using time = deadline(options.scheduler, options.timeoutMs, {
-    what: `Heartbeat ${sequence} to hub ${session.centralNodeId}`,
-    signal: stop,
-  });
-  try {
-    const ack = await session.client.heartbeat.sendHeartbeat({
-      peerId: options.peerId,
-      timestamp: BigInt(clock.now()),
-      sequenceNumber: BigInt(sequence),
-      lastSyncVersion: BigInt(options.lastSyncVersion()),
-      sessionId: session.sessionId,
-      nodeType: "Peer",
-      metrics: options.metrics(),
-    }, { signal: time.signal });
-    if (stop.aborted) return;
-    counters.acknowledged(performance.now() - began, clock.now());
-    counters.lastAction = RecommendedAction[ack.recommendedAction] ?? String(ack.recommendedAction);
-    events.onAcknowledged(ack);
-  } catch (error) {
-    if (stop.aborted) return;
-    const failure = error instanceof AppError
-      ? error
-      : new AppError("unavailable", errorMessage(error));
-    if (failure.code === "resource_exhausted") {
-      // Alive, and asking for fewer calls: not a miss.
-      counters.intervalMs = slower(counters.intervalMs, options.maxIntervalMs);
-      return;
+  const report = await inSpan("peer.hub.heartbeat", async (span) => {
+    const { counters, clock } = options;
+    const stop = session.stop.signal;
+    counters.totalSent++;
+    const began = performance.now();
+    using time = deadline(options.scheduler, options.timeoutMs, {
+      what: `Heartbeat ${sequence} to hub ${session.centralNodeId}`,
+      signal: stop,
+    });
+    try {
+      const ack = await session.client.heartbeat.sendHeartbeat({
+        peerId: options.peerId,
+        timestamp: BigInt(clock.now()),
+        sequenceNumber: BigInt(sequence),
+        lastSyncVersion: BigInt(options.lastSyncVersion()),
+        sessionId: session.sessionId,
+        nodeType: "Peer",
+        metrics: options.metrics(),
+      }, { signal: time.signal });
+      if (stop.aborted) return undefined;
+      const latencyMs = performance.now() - began;
+      counters.acknowledged(latencyMs, clock.now());
+      counters.lastAction = RecommendedAction[ack.recommendedAction] ??
+        String(ack.recommendedAction);
+      span.setAttributes({
+        "sorcha.heartbeat.outcome": "acknowledged",
+        "sorcha.heartbeat.latency_ms": Math.round(latencyMs * 10) / 10,
+        "sorcha.heartbeat.action": counters.lastAction,
+      });
+      return () => options.events.onAcknowledged(ack);
+    } catch (error) {
+      if (stop.aborted) return undefined;
+      const failure = error instanceof AppError
+        ? error
+        : new AppError("unavailable", errorMessage(error));
+      if (failure.code === "resource_exhausted") {
+        // Alive, and asking for fewer calls: not a miss.
+        span.setAttribute("sorcha.heartbeat.outcome", "rate-limited");
+        counters.intervalMs = slower(counters.intervalMs, options.maxIntervalMs);
+        return undefined;
+      }
+      counters.totalMissed++;
+      counters.consecutiveMisses++;
+      span.setAttribute("sorcha.heartbeat.outcome", "missed");
+      failSpan(span, failure);
+      const misses = counters.consecutiveMisses;
+      return () => options.events.onMissed(failure, misses);
     }
-    counters.totalMissed++;
-    counters.consecutiveMisses++;
-    events.onMissed(failure, counters.consecutiveMisses);
-  }
+  }, {
+    attributes: {
+      "sorcha.hub.address": session.hub.address,
+      "sorcha.hub.id": session.centralNodeId,
+      "sorcha.heartbeat.sequence": sequence,
+    },
+  });
+  report?.();
 }

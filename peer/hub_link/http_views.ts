@@ -68,13 +68,12 @@ export function connectionStatusJson(
   };
 }
 
-/** `GET /api/central-nodes`. */
-export function centralNodesJson(
+/** The hubs as the link reports them, or the configured ones, untried, before it does. */
+export function hubViews(
   status: HubLinkStatus | undefined,
   configured: readonly { address: string; priority: number }[],
-): z.output<typeof CentralNodesSchema> {
-  const current = status?.session?.address;
-  const hubs = status?.hubs ?? configured.map((hub) => ({
+): HubLinkStatus["hubs"] {
+  return status?.hubs ?? configured.map((hub) => ({
     ...hub,
     state: "standby" as const,
     centralNodeId: null,
@@ -84,6 +83,15 @@ export function centralNodesJson(
     consecutiveFailures: 0,
     probeStreak: 0,
   }));
+}
+
+/** `GET /api/central-nodes`. */
+export function centralNodesJson(
+  status: HubLinkStatus | undefined,
+  configured: readonly { address: string; priority: number }[],
+): z.output<typeof CentralNodesSchema> {
+  const current = status?.session?.address;
+  const hubs = hubViews(status, configured);
   return {
     enabled: configured.length > 0,
     status: status?.state ?? "Disconnected",

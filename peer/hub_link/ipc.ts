@@ -2,8 +2,10 @@
  * What the peer's HTTP process and its hub-link process say to each other,
  * one JSON object per line: the link's status (child → parent, on every
  * change, at most every {@link STATUS_INTERVAL_MS}), sync requests (parent →
- * child) and their results (child → parent). The child's standard input
- * carries the requests; its end means the parent is gone.
+ * child) and their results (child → parent), and requests for the link's
+ * metrics (parent → child, for the peer's `/metrics`) and their Prometheus
+ * text (child → parent). The child's standard input carries the requests;
+ * its end means the parent is gone.
  *
  * @module
  */
@@ -17,10 +19,19 @@ export const STATUS_INTERVAL_MS = 25;
 export type LinkMessage =
   | { type: "status"; status: HubLinkStatus }
   | { type: "result"; id: number; ok: true; result: SyncResult }
-  | { type: "result"; id: number; ok: false; error: { code: ErrorCode; message: string } };
+  | { type: "result"; id: number; ok: false; error: { code: ErrorCode; message: string } }
+  | { type: "metrics"; id: number; text: string };
 
 /** Parent → child. */
-export type LinkCommand = { type: "sync"; id: number; full: boolean };
+export type LinkCommand =
+  | {
+    type: "sync";
+    id: number;
+    full: boolean;
+    /** The requester's W3C trace context (the sync continues its trace), when tracing is on. */
+    traceparent?: string;
+  }
+  | { type: "metrics"; id: number };
 
 const encoder = new TextEncoder();
 

@@ -41,6 +41,7 @@ import type { HubClient } from "./hub_client.ts";
 import { HubClients } from "./hub_clients.ts";
 import { HubDirectory } from "./hubs.ts";
 import { type AttemptOptions, connectRound } from "./rounds.ts";
+import type { LinkRecorder } from "./recorder.ts";
 import { Replicator } from "./replicator.ts";
 import { ServedSession, type ServedSessionLink } from "./served_session.ts";
 import { closeSession, DisconnectReason, type Session, type SessionContext } from "./session.ts";
@@ -70,6 +71,8 @@ export interface HubLinkOptions {
   logger: Logger;
   /** Random numbers in [0, 1), for jitter. */
   random?: () => number;
+  /** Records heartbeat latencies and syncs (the link process's metrics); nothing by default. */
+  recorder?: LinkRecorder;
 }
 
 /** See the module documentation. */
@@ -103,6 +106,7 @@ export class HubLink {
       intervalMs: options.config.heartbeatIntervalMs,
       timeoutMs: options.config.heartbeatTimeoutMs,
       maxMissed: options.config.heartbeatMaxMissed,
+      recorder: options.recorder,
     });
     this.#subscription = new SubscriptionCounters(this.#startedAt);
     this.replicator = new Replicator(options.store, {
@@ -125,6 +129,7 @@ export class HubLink {
       retryMaxMs: options.config.retryMaxMs,
       callTimeoutMs: options.config.connectTimeoutMs,
       logger: options.logger,
+      recorder: options.recorder,
       ...(options.random ? { random: options.random } : {}),
       onChange: () => this.#state.changed(),
     });
@@ -138,9 +143,7 @@ export class HubLink {
   /** Starts connecting (once). */
   start(): void {
     this.#running ??= this.#run().catch((error) => {
-      this.#options.logger.error("The hub link stopped: {error}", {
-        error: errorMessage(error),
-      });
+      this.#options.logger.error("The hub link stopped: {error}", { error: errorMessage(error) });
     });
   }
 
@@ -204,6 +207,7 @@ export class HubLink {
     this.#endSession?.({ kind: "stop" });
     this.replicator.close();
     await this.#running;
+    this.#failovers.close();
     if (!options.keepChannels) this.#clients.close();
   }
 
@@ -284,7 +288,7 @@ export class HubLink {
     if (this.#state.isolatedSince === undefined) {
       this.#state.isolatedSince = this.#options.clock.now();
       const checkpoint = this.replicator.checkpoint;
-      this.#options.logger.error(
+      this.#options.logger.warning(
         "Isolated: no hub of {hubs} answered; serving the system register replica at version {version} (last synced {synced}) and trying again with backoff",
         {
           hubs: this.#options.config.hubs.map((hub) => hub.address).join(", "),

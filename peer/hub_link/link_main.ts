@@ -1,8 +1,10 @@
 /**
  * The hub-link process (`main.ts --hub-link`; `link_process.ts` says why the
  * link is a process): the hub link, talking to the peer's HTTP process over
- * its pipes. `main.ts` loads this module only in that process, and the HTTP
- * service's modules only in the other: a first full sync runs while the link
+ * its pipes, with its metrics (`metrics.ts`: exported over OTLP by this
+ * process, rendered for the peer's `/metrics` through the pipes). `main.ts`
+ * loads this module only in that process, and the HTTP service's modules
+ * only in the other: a first full sync runs while the link
  * process is young, and whatever it loaded is heap that its garbage collector
  * marks meanwhile (the HTTP app, Swagger UI's bundle among its modules, made a
  * sync of 10,000 entries some 30 ms slower).
@@ -20,6 +22,10 @@ import { openReplicaStore, type ReplicaStore } from "../replica/mod.ts";
 import { serveLinkOverPipes } from "./child.ts";
 import { MAX_BLUEPRINT_BYTES, openHubClient } from "./hub_client.ts";
 import { HubLink } from "./link.ts";
+import { LinkMetrics } from "./metrics.ts";
+
+/** Longest time the process takes to close once its peer is gone or it is told to stop, in ms. */
+const CLOSE_DEADLINE_MS = 5_000;
 
 /** HTTP/2 ping interval and timeout of hub channels, from the heartbeat timings. */
 function keepalive(config: HubLinkConfig): { keepaliveMs: number; keepaliveTimeoutMs: number } {
@@ -55,7 +61,8 @@ export async function runHubLink(config: PeerConfig, hubLink: HubLinkConfig): Pr
     Deno.exit(1);
   }
   const scheduler = createSystemScheduler();
-  const link = new HubLink({
+  const metrics = new LinkMetrics(() => link.status());
+  const link: HubLink = new HubLink({
     peerId,
     publicUrl: config.publicUrl,
     config: hubLink,
@@ -70,6 +77,7 @@ export async function runHubLink(config: PeerConfig, hubLink: HubLinkConfig): Pr
     clock: systemClock,
     scheduler,
     logger,
+    recorder: metrics,
   });
   link.start();
   const stopped = Promise.withResolvers<void>();
@@ -81,9 +89,13 @@ export async function runHubLink(config: PeerConfig, hubLink: HubLinkConfig): Pr
       input: Deno.stdin.readable,
       output: Deno.stdout.writable,
       scheduler,
+      metrics: () => metrics.render(),
     }),
     stopped.promise,
   ]);
+  // Whatever closing waits on, a link process whose peer is gone never lingers: its store's
+  // commits are atomic, so exiting in the middle of one loses nothing.
+  Deno.unrefTimer(setTimeout(() => Deno.exit(0), CLOSE_DEADLINE_MS));
   // Channels are left open: the exit closes their sockets without a GOAWAY (see hub_clients.ts).
   await link.close({ keepChannels: true });
   await store.close();

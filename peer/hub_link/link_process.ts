@@ -19,6 +19,7 @@ import { deadline } from "../../shared/deadline.ts";
 import { AppError, errorMessage } from "../../shared/errors.ts";
 import { createSystemScheduler, type Scheduler } from "../../shared/schedule.ts";
 import { lines } from "../../shared/lines.ts";
+import { traceHeaders } from "../../shared/telemetry/mod.ts";
 import {
   type ChildCommand,
   supervise,
@@ -42,6 +43,9 @@ export const HUB_LINK_ARGUMENT = "--hub-link";
 
 /** How long a sync request may take before the API answers that it still runs, in ms. */
 export const SYNC_REPLY_TIMEOUT_MS = 60_000;
+
+/** How long the link process may take to send its metrics before `/metrics` goes without them, in ms. */
+export const METRICS_REPLY_TIMEOUT_MS = 1000;
 
 /** How long a stopping link process may take before it is killed, in ms. */
 const STOP_TIMEOUT_MS = 5000;
@@ -103,6 +107,8 @@ export class HubLinkProcess {
   readonly #scheduler: Scheduler;
   readonly #stop = new AbortController();
   readonly #pending = new Map<number, PromiseWithResolvers<SyncResult>>();
+  /** Requests for the link's metrics, answered with their text ("" when unanswered). */
+  readonly #metricsPending = new Map<number, (text: string) => void>();
   #status: HubLinkStatus | undefined;
   /** Whether the running child has reported (until then its predecessor's status is stale). */
   #reported = false;
@@ -177,7 +183,31 @@ export class HubLinkProcess {
       this.#pending.delete(id);
       reply.reject(time.signal.reason);
     }, { once: true });
-    void writer.write(encodeLine({ type: "sync", id, full: options.full })).catch(() => {});
+    const { traceparent } = traceHeaders();
+    void writer.write(encodeLine({ type: "sync", id, full: options.full, traceparent }))
+      .catch(() => {});
+    return reply.promise.finally(() => time[Symbol.dispose]());
+  }
+
+  /**
+   * The link process's metrics in the Prometheus text format, for the
+   * peer's `/metrics`; "" while no process runs, or when it does not answer
+   * within {@link METRICS_REPLY_TIMEOUT_MS}.
+   */
+  metrics(): Promise<string> {
+    const writer = this.#writer;
+    if (!writer || this.#view.state !== "running") return Promise.resolve("");
+    const id = this.#nextId++;
+    const reply = Promise.withResolvers<string>();
+    this.#metricsPending.set(id, reply.resolve);
+    const time = deadline(this.#scheduler, METRICS_REPLY_TIMEOUT_MS, {
+      what: "The hub link process's metrics",
+    });
+    time.signal.addEventListener("abort", () => {
+      this.#metricsPending.delete(id);
+      reply.resolve("");
+    }, { once: true });
+    void writer.write(encodeLine({ type: "metrics", id })).catch(() => {});
     return reply.promise.finally(() => time[Symbol.dispose]());
   }
 
@@ -229,11 +259,14 @@ export class HubLinkProcess {
   async #read(child: LinkChild): Promise<void> {
     try {
       for await (const line of lines(child.stdout)) {
-        const message = decodeLine<LinkMessage>(line, ["status", "result"]);
+        const message = decodeLine<LinkMessage>(line, ["status", "result", "metrics"]);
         if (!message || child !== this.#child) continue;
         if (message.type === "status") {
           this.#status = message.status;
           this.#reported = true;
+        } else if (message.type === "metrics") {
+          this.#metricsPending.get(message.id)?.(message.text);
+          this.#metricsPending.delete(message.id);
         } else {
           const reply = this.#pending.get(message.id);
           this.#pending.delete(message.id);
@@ -263,5 +296,7 @@ export class HubLinkProcess {
       );
     }
     this.#pending.clear();
+    for (const reply of this.#metricsPending.values()) reply("");
+    this.#metricsPending.clear();
   }
 }

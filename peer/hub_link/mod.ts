@@ -13,6 +13,7 @@ export * from "./link.ts";
 export * from "./link_process.ts";
 export * from "./routes.ts";
 export * from "./status.ts";
+export { hubViews } from "./http_views.ts";
 export type {
   CheckpointSchema,
   ConnectionStatusSchema,

@@ -25,9 +25,11 @@ import { AppError, errorMessage } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import type { ReplicaCheckpoint, ReplicaStore, SyncKind } from "../replica/mod.ts";
 import { RejectedEntryError } from "./entry_check.ts";
+import type { LinkRecorder } from "./recorder.ts";
 import type { ReplicaView, SyncResult } from "./status.ts";
 import { SyncQueue, type SyncRequestOptions } from "./sync_queue.ts";
 import { fullRun, incrementalRun, type RunContext, type SyncSource } from "./sync_runs.ts";
+import { inSyncSpan } from "./sync_span.ts";
 
 export { FULL_SYNC_READ_AHEAD, SYNC_BATCH_SIZE, type SyncSource } from "./sync_runs.ts";
 export type { SyncRequestOptions } from "./sync_queue.ts";
@@ -52,6 +54,8 @@ export interface ReplicatorOptions {
   random?: () => number;
   /** Told whenever what {@link Replicator.view} shows changes. */
   onChange?: () => void;
+  /** Records completed and failed syncs (the link process's metrics). */
+  recorder?: LinkRecorder | undefined;
 }
 
 /** See the module documentation. */
@@ -64,6 +68,8 @@ export class Replicator {
   /** Why the next sync must be full, when the cursor cannot be trusted. */
   #resetReason: string | undefined;
   #failing = false;
+  /** The kind of the last sync run (of a failure, the kind that failed). */
+  #kind: SyncKind = "full";
   #view: Omit<ReplicaView, "checkpoint" | "status" | "syncing" | "nextSyncDueAt">;
   #nextSyncDueAt: () => number | undefined = () => undefined;
 
@@ -233,6 +239,7 @@ export class Replicator {
         }
       }
       this.#succeeded(result);
+      this.#options.recorder?.synced(result);
       return result;
     } catch (error) {
       this.#failed(error, source);
@@ -264,13 +271,24 @@ export class Replicator {
     forceFull: boolean,
   ): Promise<SyncResult | "mismatch"> {
     const fullReason = forceFull ? reason : this.#fullReason(source);
+    const kind: SyncKind = fullReason === undefined ? "incremental" : "full";
+    this.#kind = kind;
     const began = performance.now();
     const fromVersion = this.cursor;
-    const outcome = fullReason === undefined
-      ? await this.#incremental(source)
-      : await fullRun(source, this.#runContext(), this.#checkpoint);
+    const outcome = await inSyncSpan(
+      kind,
+      {
+        source,
+        reason: fullReason ?? reason,
+        fromVersion,
+        toVersion: () => this.cursor,
+      },
+      () =>
+        kind === "incremental"
+          ? this.#incremental(source)
+          : fullRun(source, this.#runContext(), this.#checkpoint),
+    );
     if (outcome === "mismatch") return outcome;
-    const kind: SyncKind = fullReason === undefined ? "incremental" : "full";
     if (kind === "full") {
       this.#resetReason = undefined;
       this.#options.logger.info(
@@ -356,14 +374,19 @@ export class Replicator {
     const cancelled = source.signal.aborted;
     if (!cancelled) {
       this.#view.failedSyncs++;
+      this.#options.recorder?.syncFailed(this.#kind);
       this.#view.lastError = message;
       this.#view.lastErrorAt = this.#options.clock.now();
-      const level = error instanceof RejectedEntryError ? "error" : "warning";
+      const rejected = error instanceof RejectedEntryError ? error : undefined;
       if (!this.#failing) {
-        this.#options.logger[level]("System register sync from hub {hub} failed: {error}", {
-          hub: source.hubId,
-          error: message,
-        });
+        this.#options.logger[rejected ? "error" : "warning"](
+          "System register sync from hub {hub} failed: {error}",
+          {
+            hub: source.hubId,
+            error: message,
+            ...(rejected ? { blueprint: rejected.blueprintId, version: rejected.version } : {}),
+          },
+        );
       } else {
         this.#options.logger.debug("System register sync failed again: {error}", {
           error: message,

@@ -18,6 +18,7 @@ import type { BlueprintNotification } from "../../gen/sorcha/peer/v1/system_regi
 import type { Clock } from "../../shared/clock.ts";
 import type { AppError } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
+import { contextOf, inSpan, SpanKind } from "../../shared/telemetry/mod.ts";
 import type { HubLinkConfig } from "../config.ts";
 import type { ConnectionStateTracker } from "./connection_state.ts";
 import { runFailbackProbes } from "./failback.ts";
@@ -252,19 +253,36 @@ export class ServedSession {
 
   #onFrame(frame: BlueprintNotification): void {
     if (!this.#isCurrent()) return;
+    if (frame.blueprintId === "") {
+      this.#onVersion(Number(frame.version), `the hub is at version ${frame.version}`);
+      return;
+    }
+    // A notification: its span continues the publication's trace, and so does the sync it asks for.
+    void inSpan("peer.push.received", () => {
+      this.#onVersion(
+        Number(frame.version),
+        `notification of ${frame.blueprintId} at version ${frame.version}`,
+      );
+    }, {
+      kind: SpanKind.CONSUMER,
+      parent: contextOf({ traceparent: frame.traceparent }),
+      attributes: {
+        "sorcha.hub.id": this.session.centralNodeId,
+        "sorcha.blueprint.id": frame.blueprintId,
+        "sorcha.blueprint.version": Number(frame.version),
+      },
+    });
+  }
+
+  /** A frame said the hub is at `version`: a sync when the replica is behind. */
+  #onVersion(version: number, reason: string): void {
     const session = this.session;
     const replicator = this.#link.replicator;
     session.hub.lastContactAt = this.#link.clock.now();
-    const version = Number(frame.version);
     if (version > session.hubVersion) session.hubVersion = version;
     // Before the session's first sync is asked for, that sync covers what frames announce.
     if (version > replicator.cursor && this.#syncing) {
-      void replicator.sync(
-        frame.blueprintId
-          ? `notification of ${frame.blueprintId} at version ${version}`
-          : `the hub is at version ${version}`,
-        { untilVersion: version },
-      );
+      void replicator.sync(reason, { untilVersion: version });
     }
     this.#link.state.changed();
   }
@@ -284,6 +302,10 @@ export class ServedSession {
       await this.#abandon(session);
       return;
     }
+    this.#link.logger.info("Failing back from hub {from} to hub {hub}, steady again", {
+      from: this.#link.hubs.name(current.hub),
+      hub: this.#link.hubs.name(hub),
+    });
     this.#link.end({ kind: "switch", to: session });
   }
 

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { activeContext, type Context, hasTrace, withContext } from "../../shared/telemetry/mod.ts";
 import { type Backoff, createBackoff } from "../../shared/backoff.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import type { SyncResult } from "./status.ts";
@@ -50,6 +51,8 @@ interface Pending {
   full: boolean;
   /** Undefined: must run; otherwise needed only while the cursor is below it. */
   untilVersion: number | undefined;
+  /** The trace context the sync runs in. */
+  context: Context;
   done: PromiseWithResolvers<SyncResult>;
 }
 
@@ -79,8 +82,10 @@ export class SyncQueue {
    */
   request(reason: string, options: SyncRequestOptions = {}): Promise<SyncResult> {
     const pending = this.#pending;
+    const active = activeContext();
     if (pending) {
       pending.full ||= options.full === true;
+      if (hasTrace(active)) pending.context = active;
       if (options.untilVersion === undefined) {
         if (pending.untilVersion !== undefined) pending.reason = reason;
         pending.untilVersion = undefined;
@@ -93,6 +98,7 @@ export class SyncQueue {
       reason,
       full: options.full === true,
       untilVersion: options.untilVersion,
+      context: active,
       done: Promise.withResolvers<SyncResult>(),
     });
   }
@@ -144,7 +150,8 @@ export class SyncQueue {
         continue;
       }
       try {
-        pending.done.resolve(await this.#options.run(pending.reason, pending.full));
+        const run = () => this.#options.run(pending.reason, pending.full);
+        pending.done.resolve(await withContext(pending.context, run));
       } catch (error) {
         pending.done.reject(error);
       }

@@ -62,3 +62,4 @@ export async function openAdvertisementStore(
 }
 export type { RedisConnection } from "./redis_connection.ts";
 export { openRedisConnection, queueScript } from "./redis_connection.ts";
+export { observeStore, PendingWrites, type StoreMetricsSource } from "./metrics.ts";

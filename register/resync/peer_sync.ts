@@ -22,6 +22,10 @@
  * withdrawal always reaches the peer after any full sync that read the
  * register before it was deleted.
  *
+ * Telemetry: each full sync runs in a `register.reconcile` span (its calls
+ * to the peer carry its trace context); with `metrics`, the figures of
+ * `./metrics.ts`. How attempts are logged: `./attempts.ts`.
+ *
  * @module
  */
 import type { Logger } from "@logtape/logtape";
@@ -33,13 +37,21 @@ import type { BulkAdvertiseResponse } from "../../shared/contracts/advertisement
 import type { ResyncStatus } from "../../shared/contracts/registers.ts";
 import { AppError, toAppError } from "../../shared/errors.ts";
 import type { Periodic, Scheduler } from "../../shared/schedule.ts";
+import { failSpan, inSpan, type ServiceMetrics } from "../../shared/telemetry/mod.ts";
 import type { Register, RegisterStore } from "../store/mod.ts";
+import {
+  type Attempt,
+  attemptAttributes,
+  logFailure,
+  logSuccess,
+  type SyncTrigger,
+} from "./attempts.ts";
 import { sendFullSync } from "./full_sync_request.ts";
+import { defineReconciliationMetrics, type ReconciliationRecorder } from "./metrics.ts";
 import { notificationFor } from "./notification.ts";
 import { asRejection, isRejection } from "./peer_rejection.ts";
 
-/** What started a full sync. */
-export type SyncTrigger = "startup" | "interval" | "manual" | "retry";
+export type { SyncTrigger };
 
 /** Options of {@link PeerSync}. */
 export interface PeerSyncOptions {
@@ -61,20 +73,8 @@ export interface PeerSyncOptions {
   clock?: Clock;
   /** Where sync events are logged. */
   logger: Logger;
-}
-
-/** The outcome of one full sync. */
-interface Attempt {
-  trigger: SyncTrigger;
-  finishedAt: number;
-  durationMs: number;
-  registerCount: number | null;
-  error: AppError | undefined;
-  /** The peer refused the request as invalid: not retried. */
-  rejected: boolean;
-  result: BulkAdvertiseResponse | undefined;
-  /** How many skipped changes had happened when the registers were read. */
-  changesSeen: number;
+  /** Where its metrics are defined and recorded (none without). */
+  metrics?: ServiceMetrics;
 }
 
 /** Pushes the registers' truth to the peer; see the module documentation. */
@@ -84,6 +84,7 @@ export class PeerSync {
   readonly #options: PeerSyncOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #metrics: ReconciliationRecorder | undefined;
   readonly #stop = new AbortController();
   /** The tail of the queue of peer calls. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -115,6 +116,8 @@ export class PeerSync {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger;
+    this.#metrics = options.metrics &&
+      defineReconciliationMetrics(options.metrics, () => this.status());
   }
 
   /** Starts the startup push (retried until it succeeds) and the periodic reconciliation. */
@@ -317,8 +320,21 @@ export class PeerSync {
     }
   }
 
-  /** One full sync: read every advertised register, send them as one full sync (in parts if many). */
-  async #fullSync(trigger: SyncTrigger): Promise<Attempt> {
+  /**
+   * One full sync, in a `register.reconcile` span (attributes: trigger,
+   * outcome, registers sent and the peer's counts): read every advertised
+   * register, send them as one full sync (in parts if many).
+   */
+  #fullSync(trigger: SyncTrigger): Promise<Attempt> {
+    return inSpan("register.reconcile", async (span) => {
+      const attempt = await this.#attempt(trigger);
+      span.setAttributes(attemptAttributes(attempt));
+      if (attempt.error) failSpan(span, attempt.error);
+      return attempt;
+    }, { attributes: { "sorcha.reconcile.trigger": trigger } });
+  }
+
+  async #attempt(trigger: SyncTrigger): Promise<Attempt> {
     const started = performance.now();
     this.#running = true;
     let registerCount: number | null = null;
@@ -358,42 +374,19 @@ export class PeerSync {
 
   #record(attempt: Attempt): void {
     this.#last = attempt;
+    this.#metrics?.record({ ...attempt, failed: attempt.error !== undefined });
     if (attempt.error) {
-      const facts = {
-        trigger: attempt.trigger,
+      this.#rejectionLogged = logFailure(this.#log, attempt, {
         failures: ++this.#consecutiveFailures,
-        error: attempt.error.message,
-      };
-      if (!attempt.rejected) {
-        this.#log.warn(
-          "Full sync with the peer failed ({trigger}, attempt {failures}): {error}",
-          facts,
-        );
-        return;
-      }
-      // Logged at error level once; the same refusal again (each interval) only at debug.
-      const level = facts.error === this.#rejectionLogged ? "debug" : "error";
-      this.#log[level]("Full sync with the peer refused ({trigger}): {error}", facts);
-      this.#rejectionLogged = facts.error;
+        rejectionLogged: this.#rejectionLogged,
+      });
       return;
     }
+    const recoveredAfter = this.#consecutiveFailures;
     this.#consecutiveFailures = 0;
     this.#rejectionLogged = undefined;
     this.#lastSuccess = attempt;
     this.#wake?.abort();
-    const r = attempt.result!;
-    const changed = r.added + r.updated + r.removed > 0;
-    this.#log[changed || attempt.trigger !== "interval" ? "info" : "debug"](
-      "Full sync with the peer ({trigger}): {count} registers, {added} added, {updated} updated, {removed} removed, {unchanged} unchanged in {ms} ms",
-      {
-        trigger: attempt.trigger,
-        count: attempt.registerCount,
-        added: r.added,
-        updated: r.updated,
-        removed: r.removed,
-        unchanged: r.unchanged,
-        ms: Math.round(attempt.durationMs),
-      },
-    );
+    logSuccess(this.#log, attempt, recoveredAfter);
   }
 }

@@ -207,6 +207,9 @@ export const SyncStateResponseSchema = z.object({
     state: z.enum(["starting", "ok", "degraded"]),
     loaded: z.boolean(),
     lastError: z.string().optional(),
+    pendingWrites: z.number().int().openapi({
+      description: "Writes sent to the store and not answered yet.",
+    }),
   }),
   pendingSyncs: z.array(z.object({
     syncId: z.string(),

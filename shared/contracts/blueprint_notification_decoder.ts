@@ -35,6 +35,7 @@ export function decodeBlueprintNotification(bytes: Uint8Array): BlueprintNotific
     type: NotificationType.UNKNOWN,
     checksum: "",
     sequenceNumber: 0n,
+    traceparent: "",
   };
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
@@ -48,6 +49,7 @@ export function decodeBlueprintNotification(bytes: Uint8Array): BlueprintNotific
     else if (field === 6 && varint) notification.type = reader.int32();
     else if (field === 7 && delimited) notification.checksum = reader.string();
     else if (field === 8 && varint) notification.sequenceNumber = BigInt(reader.int64());
+    else if (field === 9 && delimited) notification.traceparent = reader.string();
     else return fromBinary(BlueprintNotificationSchema, bytes);
   }
   return notification;

@@ -12,6 +12,7 @@ import {
   credentials as grpcCredentials,
   type Metadata,
 } from "@grpc/grpc-js";
+import { traceHeaders } from "../telemetry/mod.ts";
 import { toMetadata } from "./metadata.ts";
 
 /**
@@ -74,9 +75,9 @@ export class GrpcChannel implements Disposable {
     };
   }
 
-  /** The metadata of one call: the channel's, then the call's own. */
+  /** The metadata of one call: the channel's, the active trace context, then the call's own. */
   metadata(own?: Readonly<Record<string, string>>): Metadata {
-    return toMetadata({ ...this.#metadata, ...own });
+    return toMetadata({ ...this.#metadata, ...traceHeaders(), ...own });
   }
 
   /** Closes the connection; calls still running are cancelled. */

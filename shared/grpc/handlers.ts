@@ -42,7 +42,9 @@ import type {
 import type { Logger } from "@logtape/logtape";
 import type { EventEmitter } from "node:events";
 import { AppError } from "../errors.ts";
+import { inSpan, SpanKind, withContext } from "../telemetry/mod.ts";
 import { methodPath } from "./definition.ts";
+import { traceContextOf } from "./metadata.ts";
 import type { MethodType, ServiceMethods } from "./method_types.ts";
 import { type PushedResponses, type StreamedResponse, writeResponses } from "./response_writers.ts";
 import { statusForError } from "./status.ts";
@@ -157,9 +159,15 @@ function unaryCall(
 ): UntypedHandleCall {
   return (call: UnaryCall, callback: sendUnaryData<Message>) => {
     const context = callContext(method, call);
-    Promise.resolve()
-      .then(() => options.guard?.(context))
-      .then(() => handler(call.request, context) as MessageInitShape<DescMessage>)
+    // A span per call, child of the caller's trace context when it sent one.
+    inSpan(methodPath(method), async () => {
+      await options.guard?.(context);
+      return await (handler(call.request, context) as Promise<MessageInitShape<DescMessage>>);
+    }, {
+      kind: SpanKind.SERVER,
+      parent: traceContextOf(call.metadata),
+      attributes: rpcAttributes(method),
+    })
       .then(
         (response) => callback(null, create(method.output, response)),
         (error: unknown) => {
@@ -183,24 +191,31 @@ function streamingCall(
       : readMessages<Message>(call as ServerDuplexStream<Message, Message>, {
         signal: context.signal,
       });
-    Promise.resolve()
-      .then(() => options.guard?.(context))
-      .then(() => {
-        const responses = handler(input, context) as
-          | AsyncIterable<StreamedResponse<DescMessage>>
-          | PushedResponses<DescMessage>;
-        return writeResponses(call, responses, {
-          output: method.output,
-          signal: context.signal,
-        });
-      })
-      .catch((error: unknown) => {
-        logUnexpected(error, { method, logger: options.logger });
-        // grpc-js ends the call with this status once the responses written are flushed.
-        if (!context.signal.aborted) call.emit("error", statusForError(error));
-      })
-      .finally(() => context[Symbol.dispose]());
+    // The handler runs in the caller's trace context, when it sent one.
+    withContext(traceContextOf(call.metadata), () =>
+      Promise.resolve()
+        .then(() => options.guard?.(context))
+        .then(() => {
+          const responses = handler(input, context) as
+            | AsyncIterable<StreamedResponse<DescMessage>>
+            | PushedResponses<DescMessage>;
+          return writeResponses(call, responses, {
+            output: method.output,
+            signal: context.signal,
+          });
+        })
+        .catch((error: unknown) => {
+          logUnexpected(error, { method, logger: options.logger });
+          // grpc-js ends the call with this status once the responses written are flushed.
+          if (!context.signal.aborted) call.emit("error", statusForError(error));
+        })
+        .finally(() => context[Symbol.dispose]()));
   };
+}
+
+/** The OpenTelemetry attributes of a call of `method`. */
+function rpcAttributes(method: DescMethod): Record<string, string> {
+  return { "rpc.system": "grpc", "rpc.service": method.parent.typeName, "rpc.method": method.name };
 }
 
 function unimplemented(method: DescMethod): AnyHandler {

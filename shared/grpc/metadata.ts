@@ -1,10 +1,12 @@
 /**
  * gRPC metadata (request headers and trailers) to and from plain records,
- * and the bearer token of `authorization: Bearer <token>`.
+ * the bearer token of `authorization: Bearer <token>`, and the W3C trace
+ * context of `traceparent`.
  *
  * @module
  */
 import { Metadata } from "@grpc/grpc-js";
+import { type Context, contextOf } from "../telemetry/mod.ts";
 
 /** Metadata holding `values`; keys are lowercased, as gRPC requires. */
 export function toMetadata(values: Readonly<Record<string, string>>): Metadata {
@@ -23,4 +25,12 @@ export function metadataValue(metadata: Metadata, key: string): string | undefin
 export function bearerToken(metadata: Metadata): string | undefined {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(metadataValue(metadata, "authorization") ?? "");
   return match?.[1];
+}
+
+/** The trace context a call's `traceparent` metadata names (the root context without one). */
+export function traceContextOf(metadata: Metadata): Context {
+  return contextOf({
+    traceparent: metadataValue(metadata, "traceparent"),
+    tracestate: metadataValue(metadata, "tracestate"),
+  });
 }

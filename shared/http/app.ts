@@ -18,6 +18,7 @@ import { quoteInput, shortenInput } from "../quote.ts";
 import { AllowedMethods } from "./allowed_methods.ts";
 import { requireTokenForChanges } from "./auth.ts";
 import { addDocsPage } from "./docs_page.ts";
+import { addMetricsEndpoint, type MetricsEndpointOptions } from "./metrics_route.ts";
 import { invalidArgument } from "./validation.ts";
 
 /** The state of one dependency as `/readyz` reports it. */
@@ -54,6 +55,8 @@ export interface HttpAppOptions {
   maxBodyBytes?: number;
   /** Where unexpected errors are logged. */
   logger?: Logger;
+  /** What `GET /metrics` serves; without it the service has no `/metrics`. */
+  metrics?: MetricsEndpointOptions;
 }
 
 /** The app type services extend with their routes. */
@@ -166,6 +169,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       readiness.ready ? 200 : 503,
     );
   });
+
+  if (options.metrics) addMetricsEndpoint(app, options.metrics);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

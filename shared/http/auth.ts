@@ -4,7 +4,7 @@
  * @module
  */
 import { timingSafeEqual } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { AppError } from "../errors.ts";
 import { shortenInput } from "../quote.ts";
 
@@ -46,21 +46,34 @@ export function requireTokenForChanges(
   return async (c, next) => {
     if (token === undefined || !STATE_CHANGING.has(c.req.method)) return await next();
     if (except.some((prefix) => c.req.path.startsWith(prefix))) return await next();
-    const request = `${shortenInput(c.req.method)} ${shortenInput(c.req.path)}`;
-    const header = c.req.header("authorization");
-    const match = header?.match(/^Bearer\s+(.+)$/i);
-    if (!match) {
-      throw new AppError(
-        "unauthenticated",
-        `${request} needs an "Authorization: Bearer <${name}>" header`,
-      );
-    }
-    if (!(await secretsEqual(match[1]!.trim(), token))) {
-      throw new AppError(
-        "permission_denied",
-        `${request}: the bearer token is not valid (expected ${name})`,
-      );
-    }
+    await checkBearer(c, { token, name });
     await next();
   };
+}
+
+/** Middleware requiring `Authorization: Bearer <token>` on every request when `token` is set. */
+export function requireToken(token: string | undefined, name: string): MiddlewareHandler {
+  return async (c, next) => {
+    if (token !== undefined) await checkBearer(c, { token, name });
+    await next();
+  };
+}
+
+/** Throws unless the request carries `Authorization: Bearer <expected.token>`. */
+async function checkBearer(c: Context, expected: { token: string; name: string }): Promise<void> {
+  const request = `${shortenInput(c.req.method)} ${shortenInput(c.req.path)}`;
+  const header = c.req.header("authorization");
+  const match = header?.match(/^Bearer\s+(.+)$/i);
+  if (!match) {
+    throw new AppError(
+      "unauthenticated",
+      `${request} needs an "Authorization: Bearer <${expected.name}>" header`,
+    );
+  }
+  if (!(await secretsEqual(match[1]!.trim(), expected.token))) {
+    throw new AppError(
+      "permission_denied",
+      `${request}: the bearer token is not valid (expected ${expected.name})`,
+    );
+  }
 }

@@ -5,6 +5,7 @@
  */
 export * from "./app.ts";
 export * from "./auth.ts";
+export { addMetricsEndpoint, type MetricsEndpointOptions } from "./metrics_route.ts";
 export * from "./validation.ts";
 export { changeErrors, inlineError, json } from "./openapi.ts";
 export {

@@ -101,9 +101,13 @@ export async function populatedDataDir(
 /**
  * `deno run -A hub/main.ts` on free loopback ports over `dataDir`, without
  * rate limits; resolves once `/readyz` answers (the register was validated).
- * Publishes through `POST /api/system-register/blueprints`.
+ * Publishes through `POST /api/system-register/blueprints`. `options.env`
+ * adds variables (telemetry, say).
  */
-export async function spawnBenchHub(dataDir: string): Promise<BenchHub> {
+export async function spawnBenchHub(
+  dataDir: string,
+  options: { env?: Record<string, string> } = {},
+): Promise<BenchHub> {
   const grpcPort = freePort();
   const service = await startService(HUB_MAIN, {
     env: {
@@ -114,6 +118,7 @@ export async function spawnBenchHub(dataDir: string): Promise<BenchHub> {
       KEEPALIVE_SECONDS: String(KEEPALIVE_SECONDS),
       INTEGRITY_CHECK_INTERVAL_SECONDS: String(INTEGRITY_CHECK_SECONDS),
       LOG_LEVEL: "warning",
+      ...options.env,
     },
     timeoutMs: 60_000,
   });

@@ -152,3 +152,22 @@ Deno.test("a failed encoding leaves the next one intact", () => {
     protobufEs(SystemRegisterEntrySchema, entryMessage(entry())),
   );
 });
+
+Deno.test("a notification carries its publication's traceparent after its sequence number", () => {
+  const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  const event: BlueprintEvent = { entry: entry(), kind: "published", traceparent };
+  const frame: Frame = { kind: "event", event, sequence: 3 };
+  const bytes = notificationBytes(frame, 0);
+  assert.deepEqual(bytes, protobufEs(BlueprintNotificationSchema, notificationMessage(frame, 0)));
+  const decoded = fromBinary(BlueprintNotificationSchema, bytes);
+  assert.equal(decoded.traceparent, traceparent);
+  assert.equal(decoded.sequenceNumber, 3n);
+  const untraced = fromBinary(
+    BlueprintNotificationSchema,
+    notificationBytes(
+      { kind: "event", event: { entry: entry(), kind: "published" }, sequence: 1 },
+      0,
+    ),
+  );
+  assert.equal(untraced.traceparent, "");
+});

@@ -200,4 +200,5 @@ Deno.test("the last full sync's time, counts and outcome are reported and surviv
   assert.equal(state.localCount, 2);
   assert.equal(state.publicLocalCount, 2);
   assert.equal(state.store.state, "ok");
+  assert.equal(state.store.pendingWrites, 0);
 });

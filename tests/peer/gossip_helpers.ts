@@ -18,6 +18,7 @@ import {
 } from "../../peer/gossip/mod.ts";
 import type { MemoryAdvertisementStore } from "../../peer/store/memory_store.ts";
 import type { HttpApp } from "../../shared/http/app.ts";
+import type { ServiceMetrics } from "../../shared/telemetry/mod.ts";
 import { callApp, type CallResult } from "../fixtures/http.ts";
 import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
 import { createGossipPeer } from "../fixtures/gossip_network.ts";
@@ -50,6 +51,8 @@ export interface GossipPeerOptions {
   membership?: Partial<Pick<MembershipOptions, "maxPeers" | "maxFailures">>;
   /** API token. */
   apiToken?: string;
+  /** Metrics its registry and gossiper record, served at `/metrics` (default: none). */
+  metrics?: ServiceMetrics;
 }
 
 /** A gossiping peer under test. */
@@ -152,6 +155,7 @@ export function createTestNetwork(options: TestNetworkOptions = {}): TestNetwork
         ...(peerOptions.membershipPath ? { membershipPath: peerOptions.membershipPath } : {}),
         ...(peerOptions.membership ? { membership: peerOptions.membership } : {}),
         ...(peerOptions.apiToken ? { apiToken: peerOptions.apiToken } : {}),
+        ...(peerOptions.metrics ? { metrics: peerOptions.metrics } : {}),
         ...(options.networkToken ? { networkToken: options.networkToken } : {}),
         ...(options.random ? { random: options.random } : {}),
       });

@@ -10,6 +10,7 @@ import { createPeerApp } from "../../peer/app.ts";
 import { MemoryAdvertisementStore } from "../../peer/store/memory_store.ts";
 import type { HttpApp } from "../../shared/http/app.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
+import type { ServiceMetrics } from "../../shared/telemetry/mod.ts";
 import { callApp, type CallResult } from "../fixtures/http.ts";
 
 /** Options of {@link createTestPeer}. */
@@ -28,6 +29,8 @@ export interface TestPeerOptions {
   start?: boolean;
   /** Wakes the expiry of full syncs sent in parts (default: the system scheduler). */
   scheduler?: Scheduler;
+  /** Metrics recorded by the registry and served at `/metrics` (default: none, no `/metrics`). */
+  metrics?: ServiceMetrics;
 }
 
 /** A peer under test. */
@@ -54,9 +57,15 @@ export async function createTestPeer(options: TestPeerOptions = {}): Promise<Tes
     graceMs: (options.graceSeconds ?? 75) * 1000,
     clock,
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   if (options.start !== false) await registry.start();
-  const app = createPeerApp({ registry, apiToken: options.apiToken });
+  const metrics = options.metrics;
+  const app = createPeerApp({
+    registry,
+    apiToken: options.apiToken,
+    ...(metrics ? { metrics: { render: () => metrics.render() } } : {}),
+  });
   return {
     app,
     registry,

@@ -9,6 +9,7 @@ import { getLogger, type Logger } from "@logtape/logtape";
 import { PeerClient } from "../../shared/client/peer_client.ts";
 import { ManualClock } from "../../shared/clock.ts";
 import type { HttpApp } from "../../shared/http/app.ts";
+import type { ServiceMetrics } from "../../shared/telemetry/mod.ts";
 import { createRegisterApp } from "../../register/app.ts";
 import { RegisterService } from "../../register/registers/service.ts";
 import { PeerSync } from "../../register/resync/peer_sync.ts";
@@ -42,6 +43,10 @@ export interface TestNetworkOptions {
   intercept?: (request: Request) => Response | undefined;
   /** Where the sync logs (default: a logger without a sink). */
   logger?: Logger;
+  /** The register service's metrics, served at its `/metrics` (default: none). */
+  metrics?: ServiceMetrics;
+  /** The register service's METRICS_TOKEN. */
+  metricsToken?: string;
 }
 
 /** A register service and a peer, in one process. */
@@ -106,9 +111,19 @@ export async function createTestNetwork(options: TestNetworkOptions = {}): Promi
     retryJitter: 0,
     ...(options.partSize ? { partSize: options.partSize } : {}),
     logger: options.logger ?? getLogger(["sorcha", "test", "sync"]),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const service = new RegisterService(store, { listener: sync, clock });
-  const register = createRegisterApp({ service, store, sync, apiToken: options.apiToken });
+  const { metrics } = options;
+  const register = createRegisterApp({
+    service,
+    store,
+    sync,
+    apiToken: options.apiToken,
+    ...(metrics
+      ? { metrics: { render: () => metrics.render(), token: options.metricsToken } }
+      : {}),
+  });
   if (!options.noStart) sync.start();
   return {
     peer,

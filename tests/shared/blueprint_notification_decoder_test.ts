@@ -26,6 +26,7 @@ const full = create(BlueprintNotificationSchema, {
   type: NotificationType.BLUEPRINT_UPDATED,
   checksum: "sha256:" + "ab".repeat(32),
   sequenceNumber: 42n,
+  traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
 });
 
 Deno.test("the BlueprintNotification decoder gives what protobuf-es gives, every field set or left at its default", () => {

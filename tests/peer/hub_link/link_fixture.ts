@@ -14,6 +14,7 @@ import {
   openHubClient,
 } from "../../../peer/hub_link/hub_client.ts";
 import { HubLink } from "../../../peer/hub_link/link.ts";
+import type { LinkRecorder } from "../../../peer/hub_link/recorder.ts";
 import type { HubLinkStatus } from "../../../peer/hub_link/status.ts";
 import { MemoryReplicaStore } from "../../../peer/replica/memory_store.ts";
 import type { ReplicaStore } from "../../../peer/replica/types.ts";
@@ -63,6 +64,8 @@ export interface StartLinkOptions {
   peerId?: string;
   /** Sees (and may wrap) every channel the link opens. */
   onOpen?: (client: HubClient) => HubClient;
+  /** Records heartbeats and syncs (the link process's metrics). */
+  recorder?: LinkRecorder;
 }
 
 /** A link started by {@link startLink}; disposing it closes it. */
@@ -100,6 +103,7 @@ export function startLink(addresses: readonly string[], options: StartLinkOption
     clock: systemClock,
     scheduler: createSystemScheduler({ timersOnly: true }),
     logger: log("test", "hub-link"),
+    ...(options.recorder ? { recorder: options.recorder } : {}),
   });
   link.start();
   return {
