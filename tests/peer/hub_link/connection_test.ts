@@ -67,6 +67,9 @@ Deno.test("a hung hub is left after missed heartbeats, n0 to n1 to n2 and around
   const [p0, p1, p2] = net.proxies as [TcpProxy, TcpProxy, TcpProxy];
   await using peer = startLink([p0.address, p1.address, p2.address], {
     config: { failbackIntervalMs: 600_000 },
+    // No keepalive ping within the test: the heartbeats' deadlines alone must find a hung hub
+    // (a keepalive that finds it first is the connection-lost path, tested on its own).
+    keepaliveMs: 600_000,
   });
   await peer.until("connected to n0", (s) => connectedTo(s, p0.address));
 

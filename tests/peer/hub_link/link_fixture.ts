@@ -66,6 +66,8 @@ export interface StartLinkOptions {
   onOpen?: (client: HubClient) => HubClient;
   /** Records heartbeats and syncs (the link process's metrics). */
   recorder?: LinkRecorder;
+  /** HTTP/2 keepalive of the channels: ping interval and timeout in ms (default 1000 each). */
+  keepaliveMs?: number;
 }
 
 /** A link started by {@link startLink}; disposing it closes it. */
@@ -93,8 +95,8 @@ export function startLink(addresses: readonly string[], options: StartLinkOption
       const client = openHubClient(address, {
         token: options.token,
         tls: options.tls,
-        keepaliveMs: 1000,
-        keepaliveTimeoutMs: 1000,
+        keepaliveMs: options.keepaliveMs ?? 1000,
+        keepaliveTimeoutMs: options.keepaliveMs ?? 1000,
         ...(options.maxBlueprintBytes ? { maxBlueprintBytes: options.maxBlueprintBytes } : {}),
       });
       return options.onOpen ? options.onOpen(client) : client;
