@@ -54,6 +54,7 @@ export class ReadViews {
   readonly #clock: Clock;
   #available: Cached<{ list: AvailableRegister[]; json: string }> | undefined;
   #publicLocal: Cached<RemoteItem[]> | undefined;
+  #tallied: Cached<{ counts: LiveCounts; availableCount: number }> | undefined;
 
   /** Views of `table`, live at `clock`'s time. */
   constructor(table: LeaseTable, options: { clock: Clock }) {
@@ -94,21 +95,55 @@ export class ReadViews {
     return value;
   }
 
-  /** The live local, public local and remote advertisements, counted. */
+  /** The live local, public local and remote advertisements, counted (cached like the lists). */
   counts(): LiveCounts {
+    return this.#tally().counts;
+  }
+
+  /**
+   * How many registers {@link available} lists, without building the list:
+   * metrics read it every few seconds, and a list of many registers costs
+   * far more than a count.
+   */
+  availableCount(): number {
     const now = this.#clock.now();
+    const cached = this.#available;
+    if (cached && this.#fresh(cached, now)) return cached.value.list.length;
+    return this.#tally().availableCount;
+  }
+
+  #tally(): { counts: LiveCounts; availableCount: number } {
+    const now = this.#clock.now();
+    const cached = this.#tallied;
+    if (cached && this.#fresh(cached, now)) return cached.value;
     let localCount = 0;
     let publicLocalCount = 0;
     let remoteCount = 0;
+    let validUntil = Number.POSITIVE_INFINITY;
+    const listed = new Set<string>();
     for (const entry of this.#table.local.values()) {
       if (entry.expiresAt <= now) continue;
+      validUntil = Math.min(validUntil, entry.expiresAt);
       localCount++;
-      if (entry.advertisement.isPublic) publicLocalCount++;
+      if (entry.advertisement.isPublic) {
+        publicLocalCount++;
+        listed.add(entry.advertisement.registerId);
+      }
     }
     for (const peer of this.#table.remote.values()) {
-      for (const entry of peer.values()) if (entry.expiresAt > now) remoteCount++;
+      for (const entry of peer.values()) {
+        if (entry.expiresAt <= now) continue;
+        validUntil = Math.min(validUntil, entry.expiresAt);
+        remoteCount++;
+        if (entry.advertisement.isPublic) listed.add(entry.advertisement.registerId);
+      }
     }
-    return { localCount, publicLocalCount, remoteCount };
+    const value = {
+      counts: { localCount, publicLocalCount, remoteCount },
+      availableCount: listed.size,
+    };
+    this.#tallied = { value, version: this.#table.version, validUntil };
+    return value;
   }
 
   /** Whether a cached answer still holds: the table is unchanged and no lease in it has ended. */

@@ -183,7 +183,7 @@ export class AdvertisementRegistry {
       const views = this.#views;
       this.#recorder = advertisementMetrics(options.metrics, {
         counts: () => views.counts(),
-        availableCount: () => views.available().length,
+        availableCount: () => views.availableCount(),
       });
       observeStore(options.metrics, {
         healthy: () => persistence.status().state === "ok",
