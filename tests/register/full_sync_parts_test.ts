@@ -5,10 +5,9 @@
  * next reconciliation or once a register changes.
  */
 import assert from "node:assert/strict";
-import type { Logger } from "@logtape/logtape";
 import { MAX_BULK_ITEMS } from "../../shared/contracts/advertisements.ts";
 import type { Register } from "../../register/store/types.ts";
-import { createTestNetwork } from "./helpers.ts";
+import { createTestNetwork, recordingLogger } from "./helpers.ts";
 
 const T0 = new Date(Date.UTC(2026, 0, 1)).toISOString();
 const BULK = "/api/registers/bulk-advertise";
@@ -25,26 +24,6 @@ function register(n: number, fields: Partial<Register> = {}): Register {
     updatedAt: T0,
     ...fields,
   };
-}
-
-/** A logger keeping what is logged, level and rendered message. */
-function recordingLogger(): { logger: Logger; lines: { level: string; message: string }[] } {
-  const lines: { level: string; message: string }[] = [];
-  const at = (level: string) => (message: string, props: Record<string, unknown> = {}) => {
-    lines.push({
-      level,
-      message: message.replace(/\{(\w+)\}/g, (_, key: string) => String(props[key])),
-    });
-  };
-  const logger = {
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warning"),
-    warning: at("warning"),
-    error: at("error"),
-    fatal: at("fatal"),
-  } as unknown as Logger;
-  return { logger, lines };
 }
 
 /** A peer answer refusing every full sync, as a peer refusing a field it does not know would. */

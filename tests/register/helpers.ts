@@ -14,7 +14,7 @@ import { createRegisterApp } from "../../register/app.ts";
 import { RegisterService } from "../../register/registers/service.ts";
 import { PeerSync } from "../../register/resync/peer_sync.ts";
 import { openSqliteRegisterStore } from "../../register/store/sqlite_store.ts";
-import type { RegisterStore } from "../../register/store/types.ts";
+import type { Register, RegisterStore } from "../../register/store/types.ts";
 import { FakeScheduler } from "../fixtures/fake_scheduler.ts";
 import { createTestPeer, type TestPeer } from "../peer/helpers.ts";
 import { callApp, type CallResult } from "../fixtures/http.ts";
@@ -164,4 +164,50 @@ export async function createTestNetwork(options: TestNetworkOptions = {}): Promi
       await peer[Symbol.asyncDispose]();
     },
   };
+}
+
+/** When the test registers were created (2026-01-01, UTC). */
+export const T0 = Date.UTC(2026, 0, 1);
+
+/** Register `n` (id `n` in 32 hex digits), advertised and public, version 0, made at {@link T0}. */
+export function register(n: number, fields: Partial<Register> = {}): Register {
+  return {
+    id: n.toString(16).padStart(32, "0"),
+    name: `register ${n}`,
+    advertise: true,
+    isPublic: true,
+    latestVersion: 0,
+    latestDocketVersion: 0,
+    createdAt: new Date(T0).toISOString(),
+    updatedAt: new Date(T0).toISOString(),
+    ...fields,
+  };
+}
+
+/** A line a {@link recordingLogger} kept. */
+export interface RecordedLine {
+  /** Its level. */
+  level: string;
+  /** Its message, the properties filled in. */
+  message: string;
+  /** Its properties. */
+  properties: Record<string, unknown>;
+}
+
+/** A logger keeping each line's level, message (filled in) and properties. */
+export function recordingLogger(): { logger: Logger; lines: RecordedLine[] } {
+  const lines: RecordedLine[] = [];
+  const at = (level: string) => (message: string, properties: Record<string, unknown> = {}) => {
+    const filled = message.replace(/\{(\w+)\}/g, (_, key: string) => String(properties[key]));
+    lines.push({ level, message: filled, properties });
+  };
+  const logger = {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warning"),
+    warning: at("warning"),
+    error: at("error"),
+    fatal: at("fatal"),
+  } as unknown as Logger; // only the methods the register service's code calls
+  return { logger, lines };
 }

@@ -4,26 +4,8 @@
  * those state changes.
  */
 import assert from "node:assert/strict";
-import type { Logger } from "@logtape/logtape";
-import type { Register } from "../../register/store/types.ts";
 import { ServiceMetrics } from "../../shared/telemetry/mod.ts";
-import { createTestNetwork, type TestNetwork } from "./helpers.ts";
-
-const T0 = Date.UTC(2026, 0, 1);
-
-function register(n: number, fields: Partial<Register> = {}): Register {
-  return {
-    id: n.toString(16).padStart(32, "0"),
-    name: `register ${n}`,
-    advertise: true,
-    isPublic: true,
-    latestVersion: 0,
-    latestDocketVersion: 0,
-    createdAt: new Date(T0).toISOString(),
-    updatedAt: new Date(T0).toISOString(),
-    ...fields,
-  };
-}
+import { createTestNetwork, recordingLogger, register, type TestNetwork } from "./helpers.ts";
 
 /** The value of `series` (name and labels as the text writes them) in the register's `/metrics`. */
 async function metric(net: TestNetwork, series: string): Promise<number> {
@@ -33,24 +15,6 @@ async function metric(net: TestNetwork, series: string): Promise<number> {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));
   assert.ok(line, `${series} is in /metrics:\n${text}`);
   return Number(line.slice(series.length + 1));
-}
-
-/** A logger keeping each line's level, message (filled in) and properties. */
-function recordingLogger() {
-  const lines: { level: string; message: string; properties: Record<string, unknown> }[] = [];
-  const at = (level: string) => (message: string, properties: Record<string, unknown> = {}) => {
-    const filled = message.replace(/\{(\w+)\}/g, (_, key: string) => String(properties[key]));
-    lines.push({ level, message: filled, properties });
-  };
-  const logger = {
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warning"),
-    warning: at("warning"),
-    error: at("error"),
-    fatal: at("fatal"),
-  } as unknown as Logger; // only the methods PeerSync calls
-  return { logger, lines };
 }
 
 Deno.test("a full sync that repairs the peer shows in /metrics as one ok run with the items it added", async () => {

@@ -5,24 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { fullSyncBody } from "../../register/resync/full_sync_request.ts";
-import type { Register } from "../../register/store/types.ts";
-import { createTestNetwork } from "./helpers.ts";
-
-const T0 = Date.UTC(2026, 0, 1);
-
-function register(n: number, fields: Partial<Register> = {}): Register {
-  return {
-    id: n.toString(16).padStart(32, "0"),
-    name: `register ${n}`,
-    advertise: true,
-    isPublic: true,
-    latestVersion: 0,
-    latestDocketVersion: 0,
-    createdAt: new Date(T0).toISOString(),
-    updatedAt: new Date(T0).toISOString(),
-    ...fields,
-  };
-}
+import { createTestNetwork, register } from "./helpers.ts";
 
 Deno.test("the startup push sends every advertised register with its real isPublic and versions as one full sync", async () => {
   await using net = await createTestNetwork({ noStart: true });
