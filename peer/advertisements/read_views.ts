@@ -120,27 +120,31 @@ export class ReadViews {
     let publicLocalCount = 0;
     let remoteCount = 0;
     let validUntil = Number.POSITIVE_INFINITY;
-    const listed = new Set<string>();
     for (const entry of this.#table.local.values()) {
       if (entry.expiresAt <= now) continue;
       validUntil = Math.min(validUntil, entry.expiresAt);
       localCount++;
-      if (entry.advertisement.isPublic) {
-        publicLocalCount++;
-        listed.add(entry.advertisement.registerId);
-      }
+      if (entry.advertisement.isPublic) publicLocalCount++;
     }
+    // Listed: the public local registers, and the public remote ones not among them (a set of
+    // those only: a node's own registers can be many).
+    const remoteOnly = new Set<string>();
     for (const peer of this.#table.remote.values()) {
       for (const entry of peer.values()) {
         if (entry.expiresAt <= now) continue;
         validUntil = Math.min(validUntil, entry.expiresAt);
         remoteCount++;
-        if (entry.advertisement.isPublic) listed.add(entry.advertisement.registerId);
+        const id = entry.advertisement.registerId;
+        if (!entry.advertisement.isPublic || remoteOnly.has(id)) continue;
+        const local = this.#table.local.get(id);
+        if (local && local.expiresAt > now && local.advertisement.isPublic) continue;
+        remoteOnly.add(id);
       }
     }
+    const availableCount = publicLocalCount + remoteOnly.size;
     const value = {
       counts: { localCount, publicLocalCount, remoteCount },
-      availableCount: listed.size,
+      availableCount,
     };
     this.#tallied = { value, version: this.#table.version, validUntil };
     return value;

@@ -96,6 +96,38 @@ Deno.test("after advertising, /metrics counts the live advertisements, the publi
   assert.equal(text.types.get("sorcha_peer_bulk_advertise_duration_seconds"), "histogram");
 });
 
+Deno.test("the available gauge counts what the available list shows, whoever advertises what, without building the list", async () => {
+  await using peer = await createTestPeer({ metrics: new ServiceMetrics("peer") });
+  // A fixed pseudo-random walk: local public and private registers, remote sets overlapping them
+  // and each other, withdrawals, and leases ending.
+  let seed = 7;
+  const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  for (let step = 0; step < 40; step++) {
+    const n = 1 + next(12);
+    const action = next(4);
+    if (action === 0) {
+      await peer.call("POST", `/api/registers/${rid(n)}/advertise`, { isPublic: next(2) === 0 });
+    } else if (action === 1) {
+      await peer.call("DELETE", `/api/registers/${rid(n)}/advertise`);
+    } else if (action === 2) {
+      const ids = Array.from({ length: next(5) }, () => 1 + next(12));
+      await peer.registry.replaceRemote(`peer-${next(3)}`, [...new Set(ids)].map(remote));
+    } else {
+      peer.clock.advance(60_000 * next(4));
+    }
+    // The gauge first: read before the list is built, it is counted without it.
+    const counted = value(await scrape(peer.app), "sorcha_peer_registers_available");
+    assert.equal(counted, peer.registry.available().length, `step ${step}`);
+  }
+  // A local lease that ended under a live remote one: listed once, as remote.
+  await peer.call("POST", `/api/registers/${rid(20)}/advertise`, { isPublic: true });
+  peer.clock.advance(400_000);
+  await peer.registry.replaceRemote("peer-late", [remote(20)]);
+  const counted = value(await scrape(peer.app), "sorcha_peer_registers_available");
+  assert.equal(counted, peer.registry.available().length);
+  assert.ok(peer.registry.available().some((r) => r.registerId === rid(20) && !r.isLocal));
+});
+
 Deno.test("the parts of a full sync and an identical full sync sent again count as full syncs", async () => {
   await using peer = await createTestPeer({ metrics: new ServiceMetrics("peer") });
   const whole = { advertisements: [item(1), item(2)], fullSync: true };
