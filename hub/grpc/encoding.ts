@@ -133,6 +133,21 @@ const NOTIFICATION_TYPES: Readonly<Record<NotificationKind, NotificationType>> =
 /** The fields of an event's notification before `sequence_number` (8), once per event. */
 const eventFields = new WeakMap<BlueprintEvent, Uint8Array>();
 
+/** The fields of an event's notification after `sequence_number` (`traceparent`, 9), once per event. */
+const eventSuffixes = new WeakMap<BlueprintEvent, Uint8Array>();
+
+function eventSuffix(event: BlueprintEvent): Uint8Array {
+  let suffix = eventSuffixes.get(event);
+  if (suffix === undefined) {
+    const { traceparent } = event;
+    suffix = encode((w) => {
+      if (traceparent) string(w, 9, traceparent);
+    });
+    eventSuffixes.set(event, suffix);
+  }
+  return suffix;
+}
+
 function eventPrefix(event: BlueprintEvent): Uint8Array {
   let prefix = eventFields.get(event);
   if (prefix === undefined) {
@@ -155,8 +170,9 @@ function eventPrefix(event: BlueprintEvent): Uint8Array {
 /**
  * A subscription frame as an encoded BlueprintNotification (contracts.md §1),
  * `now` being the hub's time for a keep-alive. An event's fields are encoded
- * once for all its subscribers; each adds its own sequence number (then the
- * publication's `traceparent`, 9, when it has one).
+ * once for all its subscribers, and so is the publication's `traceparent`
+ * (9, when it has one); each subscriber's frame adds its sequence number
+ * between them.
  */
 export function notificationBytes(
   frame: Frame,
@@ -172,12 +188,13 @@ export function notificationBytes(
     );
   }
   const prefix = eventPrefix(frame.event);
+  const suffix = eventSuffix(frame.event);
   return encoded(
     BlueprintNotificationSchema,
     encode((w) => {
       w.raw(prefix);
       varint64(w, 8, frame.sequence);
-      if (frame.event.traceparent) string(w, 9, frame.event.traceparent);
+      if (suffix.byteLength > 0) w.raw(suffix);
     }),
   );
 }

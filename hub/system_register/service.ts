@@ -21,9 +21,14 @@ import { quoteInput } from "../../shared/quote.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import {
   contextOf,
+  failSpan,
   inSpan,
+  ROOT_CONTEXT,
   type ServiceMetrics,
+  startSpan,
   traceHeaders,
+  traceparentOf,
+  withContext,
 } from "../../shared/telemetry/mod.ts";
 import { NotificationBroadcaster } from "../notifications/broadcaster.ts";
 import type { BlueprintEvent } from "../notifications/events.ts";
@@ -343,24 +348,31 @@ export class SystemRegister {
     if (!this.#integrity.ok) return;
     const { entry } = event;
     const publication = this.#publicationTraces.get(entry.version);
-    inSpan("hub.push.deliver", (span) => {
-      const traceparent = traceHeaders().traceparent;
-      const subscribers = this.notifications.publish(
-        traceparent ? { ...event, traceparent } : event,
-      );
-      span.setAttribute("sorcha.push.subscribers", subscribers);
-    }, {
+    // The span is not made active: the subscribers' streams, woken by the notification, do not
+    // run in its context (nor in the publication's), which would cost every write of the fan-out.
+    const span = startSpan("hub.push.deliver", {
       attributes: {
         "sorcha.blueprint.id": entry.blueprintId,
         "sorcha.blueprint.version": entry.version,
       },
       ...(publication ? { parent: contextOf({ traceparent: publication }) } : {}),
-    }).catch((error) => {
+    });
+    try {
+      const traceparent = traceparentOf(span);
+      const subscribers = withContext(
+        ROOT_CONTEXT,
+        () => this.notifications.publish(traceparent ? { ...event, traceparent } : event),
+      );
+      span.setAttribute("sorcha.push.subscribers", subscribers);
+    } catch (error) {
+      failSpan(span, error);
       this.#options.logger?.error("Cannot notify subscribers of version {version}: {error}", {
         version: entry.version,
         error: errorMessage(error),
       });
-    });
+    } finally {
+      span.end();
+    }
   }
 
   #corrupt(report: IntegrityReport & { ok: false }): void {

@@ -114,6 +114,13 @@ export function traceHeaders(): Record<string, string> {
   return carrier;
 }
 
+/** The `traceparent` naming `span` (undefined when tracing is off). */
+export function traceparentOf(span: Span): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
+  return carrier.traceparent;
+}
+
 /** The context a `traceparent` (and `tracestate`) names; the root context when there is none. */
 export function contextOf(headers: {
   traceparent?: string | undefined;
