@@ -6,10 +6,9 @@
  * register is found corrupt, nothing more is announced and the subscriptions
  * end with failed_precondition naming the bad entry.
  *
- * Telemetry: a `hub.publish` span around each publication, and a
- * `hub.push.deliver` span around handing each new entry to the subscribers,
- * a child of its publication's span (whichever check of the store reads the
- * entry); the notifications carry that span's `traceparent`. With
+ * Telemetry: a `hub.publish` span around each publication, and the
+ * `hub.push.deliver` span of `push_delivery.ts` around handing each new
+ * entry to the subscribers. With
  * `metrics`, the figures of `./metrics.ts` and `../notifications/metrics.ts`.
  *
  * @module
@@ -19,17 +18,7 @@ import type { Clock } from "../../shared/clock.ts";
 import { AppError, errorMessage } from "../../shared/errors.ts";
 import { quoteInput } from "../../shared/quote.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
-import {
-  contextOf,
-  failSpan,
-  inSpan,
-  ROOT_CONTEXT,
-  type ServiceMetrics,
-  startSpan,
-  traceHeaders,
-  traceparentOf,
-  withContext,
-} from "../../shared/telemetry/mod.ts";
+import { inSpan, type ServiceMetrics } from "../../shared/telemetry/mod.ts";
 import { NotificationBroadcaster } from "../notifications/broadcaster.ts";
 import type { BlueprintEvent } from "../notifications/events.ts";
 import { defineNotificationMetrics } from "../notifications/metrics.ts";
@@ -37,6 +26,7 @@ import type { ActiveSetState } from "./active_digest.ts";
 import { ensureGenesis, GENESIS_BLUEPRINT_ID } from "./genesis.ts";
 import type { IntegrityReport } from "./integrity.ts";
 import { defineSystemRegisterMetrics, type SystemRegisterRecorder } from "./metrics.ts";
+import { deliverInSpan, PublicationTraces } from "./push_delivery.ts";
 import type { BlueprintEntry, EntriesOptions, SystemRegisterStore } from "./types.ts";
 import { RegisterWatcher, scanRegister } from "./watcher.ts";
 
@@ -135,8 +125,7 @@ export class SystemRegister {
   readonly #watcher: RegisterWatcher;
   readonly #stop = new AbortController();
   readonly #recorder: SystemRegisterRecorder | undefined;
-  /** The `traceparent` of this hub's publications not yet announced, by version. */
-  readonly #publicationTraces = new Map<number, string>();
+  readonly #publicationTraces = new PublicationTraces();
   #integrity: IntegrityState;
 
   /** Use {@link openSystemRegister}. */
@@ -262,13 +251,7 @@ export class SystemRegister {
     if (!created) return { entry, created };
     this.#recorder?.published.add();
     // Its notifications join this publication's trace, whichever check reads the entry.
-    const traceparent = traceHeaders().traceparent;
-    if (traceparent) this.#publicationTraces.set(entry.version, traceparent);
-    try {
-      await this.#watcher.check();
-    } finally {
-      this.#publicationTraces.delete(entry.version);
-    }
+    await this.#publicationTraces.during(entry.version, () => this.#watcher.check());
     return { entry, created, kind: replaced ? "updated" : "published" };
   }
 
@@ -346,33 +329,11 @@ export class SystemRegister {
    */
   #announce(event: BlueprintEvent): void {
     if (!this.#integrity.ok) return;
-    const { entry } = event;
-    const publication = this.#publicationTraces.get(entry.version);
-    // The span is not made active: the subscribers' streams, woken by the notification, do not
-    // run in its context (nor in the publication's), which would cost every write of the fan-out.
-    const span = startSpan("hub.push.deliver", {
-      attributes: {
-        "sorcha.blueprint.id": entry.blueprintId,
-        "sorcha.blueprint.version": entry.version,
-      },
-      ...(publication ? { parent: contextOf({ traceparent: publication }) } : {}),
+    deliverInSpan(event, {
+      publication: this.#publicationTraces.of(event.entry.version),
+      publish: (traced) => this.notifications.publish(traced),
+      logger: this.#options.logger,
     });
-    try {
-      const traceparent = traceparentOf(span);
-      const subscribers = withContext(
-        ROOT_CONTEXT,
-        () => this.notifications.publish(traceparent ? { ...event, traceparent } : event),
-      );
-      span.setAttribute("sorcha.push.subscribers", subscribers);
-    } catch (error) {
-      failSpan(span, error);
-      this.#options.logger?.error("Cannot notify subscribers of version {version}: {error}", {
-        version: entry.version,
-        error: errorMessage(error),
-      });
-    } finally {
-      span.end();
-    }
   }
 
   #corrupt(report: IntegrityReport & { ok: false }): void {
