@@ -7,7 +7,7 @@
  * @module
  */
 import { errorMessage } from "../../shared/errors.ts";
-import { type HubLinkRoutesOptions, type HubLinkStatus, hubViews } from "../hub_link/mod.ts";
+import { type HubLinkRoutesOptions, hubViews } from "../hub_link/mod.ts";
 import type { ReplicaCheckpoint } from "../replica/mod.ts";
 import type { AdminHubLink, AdminReplica } from "./schemas.ts";
 

@@ -36,6 +36,7 @@ import { advertisementMetrics, type AdvertisementRecorder } from "./metrics.ts";
 import { Persistence, type StoreStatus } from "./persistence.ts";
 import { type AvailableRegister, type LiveCounts, ReadViews } from "./read_views.ts";
 import {
+  byRegisterId,
   type RemoteItem,
   remoteItemOf,
   type RemoteLeaseOptions,
@@ -213,7 +214,8 @@ export class AdvertisementRegistry {
    * part, which applies the union of the parts as one full sync (`sync_parts.ts`). `request` may
    * be a function that reads it: with a `digest` matching the last request applied, and nothing
    * changed since, it is not called and only leases are renewed. Runs in a `peer.advertise.bulk`
-   * span (attributes `count`, `full_sync`, `sync_id` and `part` for a part, and the counts).
+   * span (attributes `sorcha.advertise.count`, `.full_sync`, `.sync_id` and `.part` for a part,
+   * and the counts: `.added`, `.updated`, `.removed`, `.unchanged`).
    */
   bulkAdvertise(
     request: BulkRequest | (() => BulkRequest),
@@ -223,13 +225,15 @@ export class AdvertisementRegistry {
       const began = performance.now();
       const { result, fullSync, syncId, part } = await this.#bulk(request, options);
       span.setAttributes({
-        count: result.processed,
-        full_sync: fullSync,
-        ...(syncId === undefined ? {} : { sync_id: syncId, part: part ?? 0 }),
-        added: result.added,
-        updated: result.updated,
-        removed: result.removed,
-        unchanged: result.unchanged,
+        "sorcha.advertise.count": result.processed,
+        "sorcha.advertise.full_sync": fullSync,
+        ...(syncId === undefined
+          ? {}
+          : { "sorcha.advertise.sync_id": syncId, "sorcha.advertise.part": part ?? 0 }),
+        "sorcha.advertise.added": result.added,
+        "sorcha.advertise.updated": result.updated,
+        "sorcha.advertise.removed": result.removed,
+        "sorcha.advertise.unchanged": result.unchanged,
       });
       this.#recorder?.bulk(fullSync ? "full_sync" : "bulk", (performance.now() - began) / 1000);
       if (fullSync && result.added + result.updated + result.removed > 0) {
@@ -339,9 +343,7 @@ export class AdvertisementRegistry {
         expiresAt: entry.expiresAt,
       });
     }
-    return leases.sort((a, b) =>
-      a.registerId < b.registerId ? -1 : a.registerId > b.registerId ? 1 : 0
-    );
+    return leases.sort(byRegisterId);
   }
 
   /** This node's public local advertisements, sorted by id; the same array while unchanged. */

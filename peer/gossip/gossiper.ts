@@ -173,7 +173,7 @@ export class Gossiper {
 
   /**
    * Runs one round now: contacts up to `fanout` peers at random, in a `peer.gossip.round` span
-   * (attributes `peers_contacted` and `peers_succeeded`, or `skipped`).
+   * (attributes `sorcha.gossip.peers_contacted` and `.peers_succeeded`, or `.skipped`).
    */
   round(): Promise<RoundResult> {
     return inSpan("peer.gossip.round", (span) => this.#round(span));
@@ -186,14 +186,14 @@ export class Gossiper {
       // This node's own set is not known until the store is read: saying nothing beats
       // telling every peer it advertises nothing.
       this.#logger.debug("Gossip round skipped: advertisements not loaded from the store yet");
-      span.setAttribute("skipped", true);
+      span.setAttribute("sorcha.gossip.skipped", true);
       this.#lastRound = { at, contacted: 0, succeeded: 0, messages: 0 };
       return this.#lastRound;
     }
     const own = await this.ownHeader();
     const digest = digestOf(own, this.#records);
     const targets = this.#options.membership.pick(this.#fanout);
-    span.setAttribute("peers_contacted", targets.length);
+    span.setAttribute("sorcha.gossip.peers_contacted", targets.length);
     const exchange = this.#exchangeOptions();
     const outcomes = await Promise.all(
       targets.map((member) => exchangeWithMember(member, { own, digest }, exchange)),
@@ -204,7 +204,7 @@ export class Gossiper {
       succeeded: outcomes.filter((outcome) => outcome.ok).length,
       messages: outcomes.reduce((sum, outcome) => sum + outcome.messages, 0),
     };
-    span.setAttribute("peers_succeeded", result.succeeded);
+    span.setAttribute("sorcha.gossip.peers_succeeded", result.succeeded);
     this.#recorder?.round();
     this.#lastRound = result;
     await this.#save();

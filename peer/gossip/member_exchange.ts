@@ -55,7 +55,8 @@ export interface ExchangeOutcome {
 
 /**
  * Runs one exchange with `member` in a `peer.gossip.exchange` span (its attributes: the
- * member's `peer_url`, `peer_id` once known, and `outcome`: `ok`, `failed` or `aborted`); see
+ * member's `sorcha.peer.url`, `sorcha.peer.id` once known, and `sorcha.gossip.outcome`: `ok`,
+ * `failed` or `aborted`); see
  * the module documentation. Never throws.
  */
 export function exchangeWithMember(
@@ -68,8 +69,8 @@ export function exchangeWithMember(
     (span) => exchangeOnce(member, { ...options, round, span }),
     {
       attributes: {
-        peer_url: member.url,
-        ...(member.peerId === undefined ? {} : { peer_id: member.peerId }),
+        "sorcha.peer.url": member.url,
+        ...(member.peerId === undefined ? {} : { "sorcha.peer.id": member.peerId }),
       },
     },
   );
@@ -125,14 +126,14 @@ async function exchangeOnce(
       url: member.url,
       accepted: taken.accepted,
     });
-    span.setAttributes({ peer_id: answer.from.peerId, outcome: "ok" });
+    span.setAttributes({ "sorcha.peer.id": answer.from.peerId, "sorcha.gossip.outcome": "ok" });
     return { ok: true, messages };
   } catch (error) {
     if (signal.aborted) {
-      span.setAttribute("outcome", "aborted");
+      span.setAttribute("sorcha.gossip.outcome", "aborted");
       return { ok: false, messages };
     }
-    span.setAttribute("outcome", "failed");
+    span.setAttribute("sorcha.gossip.outcome", "failed");
     failSpan(span, error);
     options.recorder?.exchangeFailed();
     options.proofs.forget(member);

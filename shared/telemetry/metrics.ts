@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { type Attributes, type Meter, metrics } from "@opentelemetry/api";
+import { type Attributes, type Meter, metrics, type ObservableCallback } from "@opentelemetry/api";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { VERSION } from "../version.ts";
 
@@ -81,6 +81,15 @@ function observations<L extends string>(observe: Observe<L>): readonly Observati
   return typeof values === "number" ? [{ value: values }] : values;
 }
 
+/** An OpenTelemetry observable's callback reporting what `observe` reads. */
+function reportTo<L extends string>(observe: Observe<L>): ObservableCallback {
+  return (result) => {
+    for (const { value, labels } of observations(observe)) {
+      result.observe(value, labels as Attributes | undefined);
+    }
+  };
+}
+
 /** The metrics of one service (one `prom-client` registry, one OpenTelemetry meter). */
 export class ServiceMetrics {
   /** The `prom-client` registry `/metrics` renders. */
@@ -122,11 +131,7 @@ export class ServiceMetrics {
       },
     });
     this.#meter.createObservableCounter(otelName(info.name), { description: info.help })
-      .addCallback((result) => {
-        for (const { value, labels } of observations(info.observe)) {
-          result.observe(value, labels as Attributes | undefined);
-        }
-      });
+      .addCallback(reportTo(info.observe));
   }
 
   /** A gauge read with `observe` at each export. */
@@ -142,11 +147,7 @@ export class ServiceMetrics {
       },
     });
     this.#meter.createObservableGauge(info.name, { description: info.help })
-      .addCallback((result) => {
-        for (const { value, labels } of observations(info.observe)) {
-          result.observe(value, labels as Attributes | undefined);
-        }
-      });
+      .addCallback(reportTo(info.observe));
   }
 
   /** A histogram recorded by {@link HistogramMetric.record} (default buckets: {@link DURATION_BUCKETS}). */

@@ -33,11 +33,11 @@ Deno.test("a peer with OTEL_DENO on exports its bulk advertise span, its adverti
     (s) => s.name === "peer.advertise.bulk",
   );
   assert.equal(span.service, "peer");
-  assert.equal(span.attributes.count, 3);
-  assert.equal(span.attributes.full_sync, true);
-  assert.equal(span.attributes.sync_id, "sync-1");
-  assert.equal(span.attributes.part, 0);
-  assert.equal(span.attributes.added, 3);
+  assert.equal(span.attributes["sorcha.advertise.count"], 3);
+  assert.equal(span.attributes["sorcha.advertise.full_sync"], true);
+  assert.equal(span.attributes["sorcha.advertise.sync_id"], "sync-1");
+  assert.equal(span.attributes["sorcha.advertise.part"], 0);
+  assert.equal(span.attributes["sorcha.advertise.added"], 3);
   await collector.waitForPoint(
     "sorcha_peer_advertisements local 3",
     (p) =>

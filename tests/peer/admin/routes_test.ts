@@ -16,6 +16,7 @@ import { systemClock } from "../../../shared/clock.ts";
 import { createHttpApp } from "../../../shared/http/mod.ts";
 import { createTestNetwork } from "../gossip_helpers.ts";
 import { createTestPeer, item, rid } from "../helpers.ts";
+import { statusOf } from "../hub_link/status_fixture.ts";
 import { readEvents } from "./sse_reader.ts";
 
 Deno.test("the page is served at / and /admin with its files, from this peer only", async () => {
@@ -131,59 +132,10 @@ function linkReporting(state: HubLinkStatus["state"]): HubLinkView {
     probeStreak: 0,
   });
   const status: HubLinkStatus = {
-    state,
-    stateSince: now - 1_000,
-    isolatedSince: state === "Isolated" ? now - 1_000 : null,
-    session: null,
+    ...statusOf(state),
     hubs: [hub("127.0.0.1:50051", 0), hub("127.0.0.1:50052", 1)],
-    heartbeat: {
-      sequence: 9,
-      consecutiveMisses: 2,
-      totalSent: 9,
-      totalAcknowledged: 7,
-      totalMissed: 2,
-      lastLatencyMs: 3,
-      averageLatencyMs: 2.5,
-      lastAcknowledgedAt: now - 3_000,
-      lastAction: "NONE",
-      intervalMs: 500,
-      timeoutMs: 1_000,
-      maxMissed: 2,
-    },
-    subscription: {
-      state: "down",
-      since: now,
-      notifications: 0,
-      lastNotificationAt: null,
-      lastError: null,
-    },
-    replica: {
-      checkpoint: {
-        version: 4,
-        blueprints: 2,
-        digest: "sha256:abc",
-        hubId: "n0",
-        hubAddress: "127.0.0.1:50051",
-        genesisChecksum: "",
-        lastSyncAt: now - 10_000,
-        lastSyncKind: "full",
-      },
-      status: "UP_TO_DATE",
-      syncing: false,
-      lastResult: null,
-      lastError: null,
-      lastErrorAt: null,
-      nextSyncDueAt: null,
-      fullSyncs: 1,
-      incrementalSyncs: 0,
-      failedSyncs: 0,
-      rejectedEntries: 0,
-      digestMismatches: 0,
-      withheldEntries: 0,
-    },
     failovers: 1,
     recentFailovers: [{ from: "127.0.0.1:50051", to: null, reason: "heartbeats missed", at: now }],
-    startedAt: now - 60_000,
   };
   return { status: () => status, sync: () => Promise.reject(new Error("not in this test")) };
 }

@@ -1,5 +1,5 @@
 /**
- * A hub link's status made up for tests that only read one (metrics, the
+ * A hub link's status made up for tests that only read one (metrics, the admin page, the
  * pipes to the link process).
  *
  * @module
