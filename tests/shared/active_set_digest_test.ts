@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { ActiveSetDigest, digestOf } from "../../shared/contracts/active_set_digest.ts";
+import {
+  ActiveSetDigest,
+  addTerm,
+  digestOf,
+  digestTerm,
+  formatDigest,
+  removeTerm,
+} from "../../shared/contracts/active_set_digest.ts";
+
+/** The digest of the two entries of the known-set test, worked out with node:crypto and BigInt. */
+const KNOWN_DIGEST = "sum-sha256:018de0ec7d9d2a1ae62a8585e8d40fc49ff60fa5de6d15a15460f52bb0f8e2bd";
 
 /** A small deterministic random source. */
 function randomSource(seed: number): (n: number) => number {
@@ -44,4 +54,39 @@ Deno.test("an ActiveSetDigest's digest is digestOf its entries after any adds, r
     set = set.clone();
     assert.equal(set.digest, expected());
   }
+});
+
+Deno.test("the digest of two thousand entries equals the sum of their terms hashed by node:crypto", () => {
+  const entries = Array.from({ length: 2000 }, (_, i) => ({
+    blueprintId: `bp-${i}`,
+    version: 10 + i,
+    checksum: `sha256:${(i % 16).toString(16).repeat(64)}`,
+  }));
+  const reference = entries.reduce(
+    (sum, e) => addTerm(sum, digestTerm(e.blueprintId, e.version, e.checksum)),
+    0n,
+  );
+  assert.equal(digestOf(entries), formatDigest(reference));
+  const set = new ActiveSetDigest();
+  for (const e of entries) set.add(e.blueprintId, e.version, e.checksum);
+  set.remove("bp-7");
+  const removed = entries[7]!;
+  assert.equal(
+    set.digest,
+    formatDigest(
+      removeTerm(reference, digestTerm(removed.blueprintId, removed.version, removed.checksum)),
+    ),
+  );
+});
+
+Deno.test("the digest of a known set is the one the contract fixes", () => {
+  const entries = [
+    { blueprintId: "a", version: 1, checksum: `sha256:${"1".repeat(64)}` },
+    { blueprintId: "b", version: 2, checksum: `sha256:${"2".repeat(64)}` },
+  ];
+  const reference = formatDigest(
+    entries.reduce((sum, e) => addTerm(sum, digestTerm(e.blueprintId, e.version, e.checksum)), 0n),
+  );
+  assert.equal(digestOf(entries), reference);
+  assert.equal(digestOf(entries), KNOWN_DIGEST);
 });
