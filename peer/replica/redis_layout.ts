@@ -37,6 +37,24 @@ export const STAGING_KEYS: ReplicaEntryKeys = {
   versions: "peer:replica:staging:versions",
 };
 
+/** The name a replica store gives {@link COMMIT_SCRIPT} (`defineCommand`). */
+export const COMMIT_COMMAND = "peerReplicaCommit";
+
+/**
+ * A replacement's commit, atomic: the live keys unlinked (freed by a background thread), each
+ * staging key that exists renamed to its live key (one the new replica leaves empty was never
+ * written, and stays deleted), the checkpoint set. KEYS: the live entries, documents and
+ * versions, the staging ones in that order, and the checkpoint; ARGV[1]: the checkpoint's JSON.
+ */
+export const COMMIT_SCRIPT = `
+redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3])
+for i = 1, 3 do
+  if redis.call('EXISTS', KEYS[i + 3]) == 1 then redis.call('RENAME', KEYS[i + 3], KEYS[i]) end
+end
+redis.call('SET', KEYS[7], ARGV[1])
+return 1
+`;
+
 /** Most entries (or removals) sent in one command. */
 export const WRITE_CHUNK = 1000;
 

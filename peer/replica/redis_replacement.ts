@@ -1,14 +1,14 @@
 /**
  * A replacement of the Redis replica: entries go to the staging keys (in
  * commands encoded at once, `resp_commands.ts`), and the commit swaps them in
- * with the checkpoint in one MULTI/EXEC.
+ * with the checkpoint in one script (`COMMIT_SCRIPT`).
  *
  * @module
  */
 import { BufferPool } from "../../shared/buffer_pool.ts";
-import type { RedisConnection } from "../store/mod.ts";
+import { queueScript, type RedisConnection } from "../store/mod.ts";
 import { checkEntry, encodeCheckpoint } from "./entry_codec.ts";
-import { REPLICA_KEYS, STAGING_KEYS, upsertCommands } from "./redis_layout.ts";
+import { COMMIT_COMMAND, REPLICA_KEYS, STAGING_KEYS, upsertCommands } from "./redis_layout.ts";
 import { ReplacementBase } from "./replacement.ts";
 import { RespEncoder } from "./resp_commands.ts";
 import type { ReplicaCheckpoint, ReplicaEntry } from "./types.ts";
@@ -28,9 +28,6 @@ const PART_BUFFER_BYTES = 2 * 1024 * 1024;
  */
 export class RedisReplacement extends ReplacementBase {
   readonly #connection: RedisConnection;
-  /** Blueprints added, and those whose last added entry has a document (to know which keys exist). */
-  readonly #added = new Set<string>();
-  readonly #withDocument = new Set<string>();
   /** Parts sent and not yet waited for, oldest first, with their size. */
   readonly #inFlight: { answered: Promise<void>; bytes: number }[] = [];
   #inFlightBytes = 0;
@@ -39,7 +36,10 @@ export class RedisReplacement extends ReplacementBase {
   /** Buffers of parts answered, to encode the next parts in (`shared/buffer_pool.ts`). */
   readonly #buffers = new BufferPool({ minBytes: PART_BUFFER_BYTES, kept: 4 });
 
-  /** A new, open replacement on `connection` (its store deletes leftover staging keys first). */
+  /**
+   * A new, open replacement on `connection`, whose client has `COMMIT_SCRIPT` defined as
+   * `COMMIT_COMMAND` (its store deletes leftover staging keys first).
+   */
   constructor(connection: RedisConnection) {
     super(`Redis at ${connection.where}`);
     this.#connection = connection;
@@ -52,12 +52,7 @@ export class RedisReplacement extends ReplacementBase {
     // After the last await: a newer replacement has deleted the staging keys, or will after this.
     this.checkCurrent("add entries to");
     let bytes = 0;
-    for (const entry of entries) {
-      bytes += ENTRY_FIELDS_BYTES + (entry.document?.byteLength ?? 0);
-      this.#added.add(entry.blueprintId);
-      if (entry.document === undefined) this.#withDocument.delete(entry.blueprintId);
-      else this.#withDocument.add(entry.blueprintId);
-    }
+    for (const entry of entries) bytes += ENTRY_FIELDS_BYTES + (entry.document?.byteLength ?? 0);
     // Documents, and room for the rest (ids thrice, fields' JSON, headers) beside them.
     const encoder = new RespEncoder(this.#buffers.take(bytes + entries.length * 512));
     upsertCommands({ keys: STAGING_KEYS, entries }, (name, args) => encoder.command(name, args));
@@ -82,18 +77,20 @@ export class RedisReplacement extends ReplacementBase {
     if (this.#failure !== undefined) throw this.#failure;
     await this.#connection.ensureReady("commit a replacement");
     this.checkCurrent("commit");
-    const multi = this.#connection.client.multi();
-    // The replaced keys are freed by a background thread (UNLINK), not while Redis waits.
-    multi.unlink(REPLICA_KEYS.entries, REPLICA_KEYS.documents, REPLICA_KEYS.versions);
-    // RENAME fails on a missing key (and MULTI would go on with the rest): only keys known to
-    // exist are renamed; a key the new replica leaves empty stays deleted.
-    if (this.#added.size > 0) {
-      multi.rename(STAGING_KEYS.entries, REPLICA_KEYS.entries);
-      multi.rename(STAGING_KEYS.versions, REPLICA_KEYS.versions);
-    }
-    if (this.#withDocument.size > 0) multi.rename(STAGING_KEYS.documents, REPLICA_KEYS.documents);
-    multi.set(REPLICA_KEYS.checkpoint, encodeCheckpoint(checkpoint));
-    await this.#connection.exec(multi, "committing a replacement failed");
+    const pipeline = this.#connection.client.pipeline();
+    queueScript(pipeline, COMMIT_COMMAND, {
+      keys: [
+        REPLICA_KEYS.entries,
+        REPLICA_KEYS.documents,
+        REPLICA_KEYS.versions,
+        STAGING_KEYS.entries,
+        STAGING_KEYS.documents,
+        STAGING_KEYS.versions,
+        REPLICA_KEYS.checkpoint,
+      ],
+      args: [encodeCheckpoint(checkpoint)],
+    });
+    await this.#connection.exec(pipeline, "committing a replacement failed");
   }
 
   protected override async discard(): Promise<void> {

@@ -8,9 +8,9 @@
  *
  * Every write is atomic with its checkpoint: `apply` is one MULTI/EXEC; a
  * replacement fills staging keys (`peer:replica:staging:…`) and its commit
- * swaps them in with the checkpoint in one MULTI/EXEC: UNLINK the live keys
- * (freed in the background), RENAME the staging keys to them (none for a key
- * the new replica leaves empty), SET the checkpoint. Every read is one command, a
+ * swaps them in with the checkpoint in one script: UNLINK the live keys
+ * (freed in the background), RENAME the staging keys that exist to them (a
+ * key the new replica leaves empty was never written), SET the checkpoint. Every read is one command, a
  * MULTI or a Lua script, so it sees the old replica or the new one, never a
  * mix. A crash mid-replacement leaves staging keys, which the next
  * replacement deletes first.
@@ -34,7 +34,15 @@ import {
   type ReplicaEntryFields,
 } from "./entry_codec.ts";
 import { checkListOptions } from "./list_options.ts";
-import { chunks, queueUpserts, REPLICA_KEYS, STAGING_KEYS, WRITE_CHUNK } from "./redis_layout.ts";
+import {
+  chunks,
+  COMMIT_COMMAND,
+  COMMIT_SCRIPT,
+  queueUpserts,
+  REPLICA_KEYS,
+  STAGING_KEYS,
+  WRITE_CHUNK,
+} from "./redis_layout.ts";
 import { RedisReplacement } from "./redis_replacement.ts";
 import type {
   ReplicaChange,
@@ -98,6 +106,7 @@ export class RedisReplicaStore implements ReplicaStore {
     });
     this.#client = this.#connection.client;
     this.#client.defineCommand(LIST_COMMAND, { lua: LIST_SCRIPT });
+    this.#client.defineCommand(COMMIT_COMMAND, { lua: COMMIT_SCRIPT });
   }
 
   /** Whether the connection to Redis is ready for commands. */

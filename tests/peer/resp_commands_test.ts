@@ -45,3 +45,18 @@ Deno.test("RespEncoder writes a number that is not a whole number as its text", 
     "*6\r\n$4\r\nZADD\r\n$1\r\nz\r\n$3\r\n1.5\r\n$1\r\na\r\n$2\r\n-2\r\n$1\r\nb\r\n",
   );
 });
+
+Deno.test("RespEncoder writes a run of texts and numbers with one that is not ASCII argument by argument", () => {
+  const encoder = new RespEncoder(new ArrayBuffer(8));
+  encoder.command("ZADD", ["z", 7, "ñ", 1.5, "b"]);
+  encoder.command("HSET", ["h", "a", new Uint8Array([1]), "x", "y"]);
+  const [zadd, hset] = encoder.take();
+  assert.equal(
+    wire(zadd!),
+    "*6\r\n$4\r\nZADD\r\n$1\r\nz\r\n$1\r\n7\r\n$2\r\n\u00c3\u00b1\r\n$3\r\n1.5\r\n$1\r\nb\r\n",
+  );
+  assert.equal(
+    wire(hset!),
+    "*6\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\na\r\n$1\r\n\u0001\r\n$1\r\nx\r\n$1\r\ny\r\n",
+  );
+});
