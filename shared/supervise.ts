@@ -59,6 +59,8 @@ export interface ChildCommand {
   command: string;
   /** Its arguments. */
   args: string[];
+  /** Variables set for it beside those it inherits. */
+  env?: Record<string, string>;
 }
 
 /** Whether a child's end is a crash to restart after: killed by a signal it was not sent. */
@@ -85,6 +87,7 @@ function defaultWait(ms: number, signal: AbortSignal): Promise<void> {
 function spawnCommand(child: ChildCommand): SupervisedChild {
   const process = new Deno.Command(child.command, {
     args: child.args,
+    ...(child.env ? { env: child.env } : {}),
     // Never written: it closes when the supervisor exits, however it exits (see untilStdinCloses).
     stdin: "piped",
     stdout: "inherit",

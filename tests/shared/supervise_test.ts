@@ -169,3 +169,20 @@ Deno.test("a real child killed by SIGABRT is started again, and its exit code is
   assert.equal(await Deno.readTextFile(runs), "run 1\nrun 2\n");
   assert.deepEqual(lines, ["crash_once killed by SIGABRT; starting it again in 0 ms"]);
 });
+
+Deno.test("a supervised child gets the variables its command sets beside those it inherits", async () => {
+  await using dir = await tempDir("supervise-");
+  const out = `${dir.path}/env`;
+  const code = await supervise({
+    command: Deno.execPath(),
+    args: [
+      "eval",
+      `Deno.writeTextFileSync(${
+        JSON.stringify(out)
+      }, [Deno.env.get("SUPERVISE_TEST_VALUE"), Deno.env.has("PATH")].join())`,
+    ],
+    env: { SUPERVISE_TEST_VALUE: "set by the command" },
+  }, { service: "env_child", log: () => {} });
+  assert.equal(code, 0);
+  assert.equal(await Deno.readTextFile(out), "set by the command,true");
+});
