@@ -163,14 +163,17 @@ export class AdminEvents {
     let last: string | undefined;
     let sentAt = 0;
     while (this.#listeners.size > 0) {
-      let event: AdminEvent;
+      let event: AdminEvent | undefined;
       let changed = false;
       try {
         const snapshot = await this.#options.snapshot();
         const fingerprint = this.#options.fingerprint(snapshot);
         changed = fingerprint !== last || Date.now() - sentAt >= refreshMs;
         last = fingerprint;
-        event = { event: "snapshot", data: JSON.stringify(snapshot) };
+        // Written out only when someone gets it (a change, or a listener not served yet).
+        if (changed || [...this.#listeners].some((listener) => !listener.served)) {
+          event = { event: "snapshot", data: JSON.stringify(snapshot) };
+        }
       } catch (error) {
         this.#options.logger?.warning("Admin page: cannot make a snapshot: {error}", {
           error: errorMessage(error),
@@ -181,7 +184,7 @@ export class AdminEvents {
       }
       if (changed) sentAt = Date.now();
       for (const listener of this.#listeners) {
-        if (changed || !listener.served) listener.send(event);
+        if (event && (changed || !listener.served)) listener.send(event);
       }
       if (this.#listeners.size === 0) break;
       await this.#sleep(intervalMs);

@@ -11,6 +11,12 @@
  * time is its last refresh and the lease ends one lease later at the
  * latest.
  *
+ * {@link AdminRegistersView} keeps the last answer while nothing it depends
+ * on has moved (the registry's revision, the gossip records' issue times, the
+ * peers) and no lease in it has ended: the admin page's events check for
+ * changes four times a second, and a list of many registers costs far more
+ * than that check.
+ *
  * @module
  */
 import type { AdvertisementRegistry } from "../advertisements/mod.ts";
@@ -30,6 +36,60 @@ export function adminRegisters(
   registry: AdvertisementRegistry,
   options: AdminRegistersOptions,
 ): AdminRegisters {
+  return buildRegisters(registry, options).registers;
+}
+
+/** The admin registers of one registry, made again only when they may have changed. */
+export class AdminRegistersView {
+  readonly #registry: AdvertisementRegistry;
+  readonly #gossiper: Gossiper | undefined;
+  #cached: { key: string; validUntil: number; registers: AdminRegisters } | undefined;
+  #builds = 0;
+
+  /** A view of `registry`'s registers, with the advertisers `gossiper` knows of. */
+  constructor(registry: AdvertisementRegistry, gossiper?: Gossiper) {
+    this.#registry = registry;
+    this.#gossiper = gossiper;
+  }
+
+  /** How many times the registers were made (for tests). */
+  get builds(): number {
+    return this.#builds;
+  }
+
+  /**
+   * The registers at `now`: the same object as last time while nothing they depend on moved
+   * (only `generatedAt` is then stale; {@link adminSnapshot} sets its own).
+   */
+  at(now: number): AdminRegisters {
+    const key = this.#key();
+    const cached = this.#cached;
+    if (cached && cached.key === key && now < cached.validUntil) return cached.registers;
+    const { registers, validUntil } = buildRegisters(this.#registry, {
+      gossiper: this.#gossiper,
+      now,
+    });
+    this.#builds++;
+    this.#cached = { key, validUntil, registers };
+    return registers;
+  }
+
+  /** What the registers depend on beside time: the registry's revision, records and peers. */
+  #key(): string {
+    let key = String(this.#registry.readStamp().revision);
+    const gossiper = this.#gossiper;
+    if (!gossiper) return key;
+    for (const header of gossiper.records.headers()) key += `|${header.peerId}@${header.issuedAt}`;
+    for (const peer of gossiper.peers().peers) key += `|${peer.peerId}`;
+    return key;
+  }
+}
+
+/** The registers, and until when they hold unless something changes (a lease's end). */
+function buildRegisters(
+  registry: AdvertisementRegistry,
+  options: AdminRegistersOptions,
+): { registers: AdminRegisters; validUntil: number } {
   const state = registry.syncState();
   const leaseMs = state.leaseSeconds * 1000;
   const advertisers = advertisersByRegister(registry, { ...options, leaseMs });
@@ -50,7 +110,7 @@ export function adminRegisters(
       advertisedBy,
     };
   });
-  return {
+  const registersOut: AdminRegisters = {
     generatedAt: new Date(options.now).toISOString(),
     ttlSeconds: state.ttlSeconds,
     leaseSeconds: state.leaseSeconds,
@@ -60,6 +120,17 @@ export function adminRegisters(
     remoteCount: state.remoteCount,
     registers,
   };
+  // A lease's end changes the lists; an advertiser's lease runs from its record's issue time, or
+  // from now for a record issued ahead of this clock (until then).
+  let validUntil = registry.readStamp().validUntil;
+  for (const issuedAt of issueTimes(options.gossiper)) {
+    if (issuedAt > options.now) validUntil = Math.min(validUntil, issuedAt);
+  }
+  return { registers: registersOut, validUntil };
+}
+
+function issueTimes(gossiper: Gossiper | undefined): number[] {
+  return gossiper ? gossiper.records.headers().map((header) => header.issuedAt) : [];
 }
 
 /** The peers advertising each register, by register id, each list sorted by peer id. */

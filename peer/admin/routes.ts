@@ -21,7 +21,7 @@ import type { Gossiper } from "../gossip/mod.ts";
 import type { HubLinkRoutesOptions } from "../hub_link/mod.ts";
 import { type Asset, ASSETS, CONTENT_SECURITY_POLICY, PAGE } from "./assets.ts";
 import { AdminEvents } from "./events.ts";
-import { adminRegisters } from "./registers_view.ts";
+import { AdminRegistersView } from "./registers_view.ts";
 import { AdminRegistersSchema, AdminSnapshotSchema } from "./schemas.ts";
 import { adminSnapshot, snapshotFingerprint } from "./snapshot.ts";
 
@@ -96,7 +96,8 @@ function serve(c: Context, asset: Asset): Response {
  */
 export function addAdminRoutes(app: HttpApp, options: AdminRoutesOptions): AdminEvents {
   const clock = options.clock ?? systemClock;
-  const makeSnapshot = () => adminSnapshot({ ...options, clock });
+  const registersView = new AdminRegistersView(options.registry, options.gossiper);
+  const makeSnapshot = () => adminSnapshot({ ...options, clock, registersView });
   const watcher = new AdminEvents({
     snapshot: makeSnapshot,
     fingerprint: snapshotFingerprint,
@@ -122,10 +123,8 @@ export function addAdminRoutes(app: HttpApp, options: AdminRoutesOptions): Admin
 
   app.openapi(registers, async (c) => {
     await options.registry.start();
-    return c.json(
-      adminRegisters(options.registry, { gossiper: options.gossiper, now: clock.now() }),
-      200,
-    );
+    const now = clock.now();
+    return c.json({ ...registersView.at(now), generatedAt: new Date(now).toISOString() }, 200);
   });
 
   app.openapi(snapshot, async (c) => {

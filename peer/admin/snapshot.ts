@@ -3,7 +3,10 @@
  * the replica and reconciliation, in one answer (`GET /api/admin/snapshot`,
  * and what the events stream pushes), and its fingerprint: the snapshot
  * without the figures that move on every heartbeat, so that a change worth
- * showing is told apart from the passing of time.
+ * showing is told apart from the passing of time. The registers come from an
+ * {@link AdminRegistersView} when one is given: the same list while nothing
+ * changed, which the fingerprint then counts by identity rather than by
+ * content.
  *
  * @module
  */
@@ -12,7 +15,7 @@ import type { AdvertisementRegistry } from "../advertisements/mod.ts";
 import type { Gossiper } from "../gossip/mod.ts";
 import type { HubLinkRoutesOptions } from "../hub_link/mod.ts";
 import { adminHubLink, adminReplica } from "./hub_view.ts";
-import { adminRegisters } from "./registers_view.ts";
+import { adminRegisters, type AdminRegistersView } from "./registers_view.ts";
 import type { AdminSnapshot } from "./schemas.ts";
 
 /** What a snapshot is made of. */
@@ -29,6 +32,8 @@ export interface SnapshotSources {
   version: string;
   /** Time. */
   clock: Clock;
+  /** The registers made only when they may have changed (default: made each time). */
+  registersView?: AdminRegistersView | undefined;
 }
 
 /** The node as the admin page shows it, now. */
@@ -46,7 +51,9 @@ export async function adminSnapshot(sources: SnapshotSources): Promise<AdminSnap
       hubLinkEnabled: sources.hubLink?.link !== undefined,
       gossipEnabled: sources.gossiper !== undefined,
     },
-    registers: adminRegisters(sources.registry, { gossiper: sources.gossiper, now }),
+    registers: sources.registersView
+      ? { ...sources.registersView.at(now), generatedAt: new Date(now).toISOString() }
+      : adminRegisters(sources.registry, { gossiper: sources.gossiper, now }),
     peers,
     hubLink: adminHubLink(sources.hubLink),
     replica: await adminReplica(sources.hubLink),
@@ -54,17 +61,30 @@ export async function adminSnapshot(sources: SnapshotSources): Promise<AdminSnap
   };
 }
 
+/** A number for each registers list seen (by identity), for fingerprints. */
+const listTokens = new WeakMap<object, number>();
+let nextListToken = 1;
+
+function listToken(list: object): number {
+  let token = listTokens.get(list);
+  if (token === undefined) listTokens.set(list, token = nextListToken++);
+  return token;
+}
+
 /**
  * The snapshot's fingerprint: equal for two snapshots that differ only in
  * time passing (when made, heartbeat figures, the last contact with a hub),
- * different when anything an operator would see change has changed.
+ * different when anything an operator would see change has changed. The
+ * registers list counts by identity (an {@link AdminRegistersView} hands the
+ * same one while it is unchanged, and another once anything in it changed):
+ * a fingerprint costs the same for ten registers as for a million.
  */
 export function snapshotFingerprint(snapshot: AdminSnapshot): string {
   const { generatedAt: _generatedAt, registers, hubLink, ...rest } = snapshot;
-  const { generatedAt: _registersAt, ...stableRegisters } = registers;
+  const { generatedAt: _registersAt, registers: list, ...counts } = registers;
   return JSON.stringify({
     ...rest,
-    registers: stableRegisters,
+    registers: { ...counts, list: listToken(list) },
     hubLink: {
       ...hubLink,
       heartbeat: hubLink.heartbeat ? { misses: hubLink.heartbeat.consecutiveMisses } : null,

@@ -112,6 +112,15 @@ export class ReadViews {
     return this.#tally().availableCount;
   }
 
+  /**
+   * When the first live lease ends (infinity when none is live): until then, and while the
+   * table's version stays, every answer here stays the same.
+   */
+  validUntil(): number {
+    this.#tally();
+    return this.#tallied!.validUntil;
+  }
+
   #tally(): { counts: LiveCounts; availableCount: number } {
     const now = this.#clock.now();
     const cached = this.#tallied;

@@ -361,6 +361,15 @@ export class AdvertisementRegistry {
     return this.#views.availableJson();
   }
 
+  /**
+   * What the reads of the advertisements depend on: they give the same answers while `revision`
+   * stays (it moves on every change) and until `validUntil` (when the first live lease ends, in
+   * ms since the epoch; infinity when none is live).
+   */
+  readStamp(): { revision: number; validUntil: number } {
+    return { revision: this.#table.version, validUntil: this.#views.validUntil() };
+  }
+
   /** The last full sync and the counts and store state behind it. */
   syncState(): SyncStateView {
     return {

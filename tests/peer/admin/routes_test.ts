@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { AdvertisementRegistry } from "../../../peer/advertisements/mod.ts";
 import { addAdminRoutes } from "../../../peer/admin/mod.ts";
+import { AdminRegistersView } from "../../../peer/admin/registers_view.ts";
+import { snapshotFingerprint } from "../../../peer/admin/snapshot.ts";
 import { createPeerApp } from "../../../peer/app.ts";
 import type { HubLinkStatus, HubLinkView } from "../../../peer/hub_link/mod.ts";
 import { MemoryReplicaStore } from "../../../peer/replica/memory_store.ts";
@@ -100,6 +102,49 @@ Deno.test("the registers endpoint names each peer advertising a register, its re
   assert.equal(snapshot.peers.peers[0].advertisementCount, 2);
   assert.equal(snapshot.node.peerId, "bravo");
   assert.equal(snapshot.node.gossipEnabled, true);
+});
+
+Deno.test("the admin registers are made again only after a change, a gossip round or a lease's end", async () => {
+  await using network = createTestNetwork({ ttlSeconds: 60 });
+  const alpha = await network.add("alpha");
+  const bravo = await network.add("bravo", { seeds: ["alpha"] });
+  await alpha.call("POST", "/api/registers/bulk-advertise", { advertisements: [item(1)] });
+  await bravo.call("POST", "/api/registers/bulk-advertise", { advertisements: [item(2)] });
+  await bravo.gossiper.round();
+  const view = new AdminRegistersView(bravo.registry, bravo.gossiper);
+  const first = view.at(network.clock.now());
+  assert.equal(view.at(network.clock.now()), first, "nothing changed: the same answer");
+  assert.equal(view.builds, 1);
+  assert.deepEqual(first.registers.map((r) => r.registerId), [rid(1), rid(2)]);
+
+  await bravo.call("POST", "/api/registers/bulk-advertise", { advertisements: [item(3)] });
+  const afterAdvertise = view.at(network.clock.now());
+  assert.notEqual(afterAdvertise, first);
+  assert.deepEqual(afterAdvertise.registers.map((r) => r.registerId), [rid(1), rid(2), rid(3)]);
+
+  await alpha.call("POST", "/api/registers/bulk-advertise", { advertisements: [item(4)] });
+  await bravo.gossiper.round();
+  const afterGossip = view.at(network.clock.now());
+  assert.notEqual(afterGossip, afterAdvertise);
+  assert.ok(afterGossip.registers.some((r) => r.registerId === rid(4)));
+  assert.equal(view.at(network.clock.now()), afterGossip);
+
+  // Past every lease (75 s), with nothing renewed: the registers are gone without any change.
+  network.clock.advance(76_000);
+  const afterLeases = view.at(network.clock.now());
+  assert.notEqual(afterLeases, afterGossip);
+  assert.deepEqual(afterLeases.registers, []);
+  assert.equal(view.builds, 4);
+});
+
+Deno.test("the snapshot's fingerprint counts the registers list by identity", async () => {
+  await using peer = await createTestPeer();
+  await peer.call("POST", "/api/registers/bulk-advertise", { advertisements: [item(1)] });
+  const snapshot = (await peer.call("GET", "/api/admin/snapshot")).body;
+  const later = { ...snapshot, generatedAt: "2030-01-01T00:00:00.000Z" };
+  assert.equal(snapshotFingerprint(later), snapshotFingerprint(snapshot));
+  const copied = { ...snapshot, registers: { ...snapshot.registers, registers: [] } };
+  assert.notEqual(snapshotFingerprint(copied), snapshotFingerprint(snapshot));
 });
 
 Deno.test("without a hub link the snapshot says so and shows an empty replica", async () => {
