@@ -7,7 +7,8 @@
  * the hub is back; everything it needs comes from the peer (any other
  * request is aborted and recorded: there must be none); and the peer stops
  * at once on SIGTERM with the page still open. Screenshots of each tab go
- * to a temporary folder, whose paths are printed.
+ * to a temporary folder, whose paths are printed. A second test: on a peer
+ * with `API_TOKEN`, "Trigger sync" asks for the token and syncs only with it.
  *
  * Ignored, saying why, when Chromium is not installed (`.ci/run` installs it).
  */
@@ -171,5 +172,52 @@ Deno.test({
       } ms with the page open; whole test ${Date.now() - started} ms`,
     );
     console.log(`admin page screenshots:\n${shots.map((path) => `  ${path}`).join("\n")}`);
+  }),
+});
+
+Deno.test({
+  name: "with API_TOKEN set the admin page asks for the token, and syncs only with the right one",
+  ignore: missing !== undefined,
+  fn: withLogs(async (watch) => {
+    const token = "admin-page-test-token";
+    await using hubData = await tempDir("admin-token-hub-");
+    await using peerData = await tempDir("admin-token-peer-");
+    await using hub = watch(hubProcess({ hubId: "n0", dataDir: hubData.path }));
+    await hub.start();
+    await publish(hub, "token-checked-v1", { title: "Token checked" });
+    await using peer = watch(
+      peerProcess({
+        peerId: "admin-token-peer",
+        dataDir: peerData.path,
+        hubs: [hub.grpcAddress],
+        env: { API_TOKEN: token },
+      }),
+    );
+    await peer.start();
+
+    await using browser = await launchBrowser();
+    const page = await browser.context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    await page.goto(`${peer.url}/`);
+    await page.locator("#tab-system").click();
+    await page.locator('button[data-blueprint="token-checked-v1"]').waitFor({ timeout: 10_000 });
+    const field = page.locator("#token");
+    await field.waitFor({ state: "visible", timeout: 5_000 });
+    const result = page.locator("#sync-result");
+    const sync = page.getByRole("button", { name: "Trigger sync" });
+
+    // No token, then a wrong one: refused, with the peer's reason.
+    await sync.click();
+    await result.filter({ hasText: "Not synced:" }).waitFor({ timeout: 5_000 });
+    assert.match(await result.innerText(), /token/i);
+    await field.fill("not-the-token");
+    await sync.click();
+    await result.filter({ hasText: "Not synced:" }).waitFor({ timeout: 5_000 });
+    // The right one: synced.
+    await field.fill(token);
+    await sync.click();
+    await result.filter({ hasText: "Synced:" }).waitFor({ timeout: 5_000 });
+    assert.deepEqual(problems, []);
   }),
 });
