@@ -41,12 +41,23 @@ export const STAGING_KEYS: ReplicaEntryKeys = {
 export const COMMIT_COMMAND = "peerReplicaCommit";
 
 /**
- * A replacement's commit, atomic: the live keys unlinked (freed by a background thread), each
- * staging key that exists renamed to its live key (one the new replica leaves empty was never
- * written, and stays deleted), the checkpoint set. KEYS: the live entries, documents and
- * versions, the staging ones in that order, and the checkpoint; ARGV[1]: the checkpoint's JSON.
+ * A replacement's commit, atomic. First a check: the staging keys must hold as many blueprints as
+ * the checkpoint counts (a Redis that restarted without its data, or lost writes otherwise, during
+ * the replacement would hold fewer); otherwise an error, and nothing changes. Then the live keys
+ * unlinked (freed by a background thread), each staging key that exists renamed to its live key
+ * (one the new replica leaves empty was never written, and stays deleted), the checkpoint set.
+ * KEYS: the live entries, documents and versions, the staging ones in that order, and the
+ * checkpoint; ARGV: the checkpoint's JSON, and the blueprints it counts.
  */
 export const COMMIT_SCRIPT = `
+local expected = tonumber(ARGV[2])
+local entries = redis.call('HLEN', KEYS[4])
+local versions = redis.call('ZCARD', KEYS[6])
+if entries ~= expected or versions ~= expected then
+  return redis.error_reply('ERR the staging keys hold ' .. entries .. ' entries and ' .. versions ..
+    ' versions, not the ' .. expected .. ' blueprints the checkpoint counts: Redis lost writes' ..
+    ' during the replacement, which is not committed')
+end
 redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3])
 for i = 1, 3 do
   if redis.call('EXISTS', KEYS[i + 3]) == 1 then redis.call('RENAME', KEYS[i + 3], KEYS[i]) end

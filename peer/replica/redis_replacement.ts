@@ -88,7 +88,7 @@ export class RedisReplacement extends ReplacementBase {
         STAGING_KEYS.versions,
         REPLICA_KEYS.checkpoint,
       ],
-      args: [encodeCheckpoint(checkpoint)],
+      args: [encodeCheckpoint(checkpoint), checkpoint.blueprints],
     });
     await this.#connection.exec(pipeline, "committing a replacement failed");
   }

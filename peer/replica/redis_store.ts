@@ -8,9 +8,11 @@
  *
  * Every write is atomic with its checkpoint: `apply` is one MULTI/EXEC; a
  * replacement fills staging keys (`peer:replica:staging:…`) and its commit
- * swaps them in with the checkpoint in one script: UNLINK the live keys
- * (freed in the background), RENAME the staging keys that exist to them (a
- * key the new replica leaves empty was never written), SET the checkpoint. Every read is one command, a
+ * swaps them in with the checkpoint in one script: it refuses when the
+ * staging keys hold fewer blueprints than the checkpoint counts (a Redis that
+ * lost writes meanwhile), then UNLINKs the live keys (freed in the
+ * background), RENAMEs the staging keys that exist to them (a key the new
+ * replica leaves empty was never written), SETs the checkpoint. Every read is one command, a
  * MULTI or a Lua script, so it sees the old replica or the new one, never a
  * mix. A crash mid-replacement leaves staging keys, which the next
  * replacement deletes first.

@@ -123,6 +123,49 @@ Deno.test("redis replica store: a replacement whose Redis goes away fails, and t
   await assertReplica(store, before);
 });
 
+Deno.test("redis replica store: a replacement whose staging keys Redis lost is not committed, and the old replica stays", async () => {
+  await using fx = await redisAndStores();
+  const [store] = fx.stores;
+  assert.ok(store);
+  const before = [sampleEntry(1)];
+  await store.apply({ upsert: before, remove: [], checkpoint: checkpointOf(before) });
+  const after = [sampleEntry(2), sampleEntry(3), sampleEntry(4)];
+  const replacement = await store.replace();
+  await replacement.add(after.slice(0, 2));
+  // What a Redis restarted without its data (or one that lost writes) would hold: less.
+  await fx.redis.command("DEL", STAGING_KEYS.entries, STAGING_KEYS.versions);
+  await replacement.add(after.slice(2));
+  await assert.rejects(replacement.commit(checkpointOf(after)), (error) => {
+    assertUnavailable(error);
+    assert.match(
+      (error as Error).message,
+      /hold 1 entries and 1 versions, not the 3 blueprints the checkpoint counts/,
+    );
+    return true;
+  });
+  await replacement.abort();
+  await assertReplica(store, before);
+});
+
+Deno.test("redis replica store: a Redis restarted without its data during a replacement leaves no checkpoint claiming entries", async () => {
+  await using fx = await redisAndStores();
+  const [store] = fx.stores;
+  assert.ok(store);
+  const before = [sampleEntry(1)];
+  await store.apply({ upsert: before, remove: [], checkpoint: checkpointOf(before) });
+  const after = [sampleEntry(2), sampleEntry(3)];
+  const replacement = await store.replace();
+  await replacement.add(after.slice(0, 1));
+  await fx.redis.restart({ keepData: false });
+  assert.equal(await store.ready(5_000), true);
+  await replacement.add(after.slice(1));
+  await assert.rejects(replacement.commit(checkpointOf(after)), assertUnavailable);
+  await replacement.abort();
+  // Redis lost the old replica too: the store is empty, and says so (no checkpoint).
+  assert.equal(await store.checkpoint(), undefined);
+  assert.deepEqual(await store.index(), []);
+});
+
 Deno.test("redis replica store: a reader on another connection sees the old replica until the commit, never a mix", async () => {
   await using fx = await redisAndStores(2);
   const [writer, reader] = fx.stores;
