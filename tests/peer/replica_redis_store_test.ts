@@ -49,6 +49,17 @@ async function redisAndStores(count = 1): Promise<
   };
 }
 
+/** The first of `stores`, holding one entry (returned) as its replica. */
+async function withOldReplica(
+  stores: RedisReplicaStore[],
+): Promise<{ store: RedisReplicaStore; before: ReturnType<typeof sampleEntry>[] }> {
+  const [store] = stores;
+  assert.ok(store);
+  const before = [sampleEntry(1)];
+  await store.apply({ upsert: before, remove: [], checkpoint: checkpointOf(before) });
+  return { store, before };
+}
+
 function assertUnavailable(error: unknown): true {
   assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
   assert.equal(error.code, "unavailable");
@@ -110,10 +121,7 @@ Deno.test("redis replica store: the store opens while Redis is down, fails fast 
 
 Deno.test("redis replica store: a replacement whose Redis goes away fails, and the old replica stays", async () => {
   await using fx = await redisAndStores();
-  const [store] = fx.stores;
-  assert.ok(store);
-  const before = [sampleEntry(1)];
-  await store.apply({ upsert: before, remove: [], checkpoint: checkpointOf(before) });
+  const { store, before } = await withOldReplica(fx.stores);
   const replacement = await store.replace();
   await replacement.add([sampleEntry(2)]);
   await fx.redis.restart({ keepData: true });
@@ -125,10 +133,7 @@ Deno.test("redis replica store: a replacement whose Redis goes away fails, and t
 
 Deno.test("redis replica store: a replacement whose staging keys Redis lost is not committed, and the old replica stays", async () => {
   await using fx = await redisAndStores();
-  const [store] = fx.stores;
-  assert.ok(store);
-  const before = [sampleEntry(1)];
-  await store.apply({ upsert: before, remove: [], checkpoint: checkpointOf(before) });
+  const { store, before } = await withOldReplica(fx.stores);
   const after = [sampleEntry(2), sampleEntry(3), sampleEntry(4)];
   const replacement = await store.replace();
   await replacement.add(after.slice(0, 2));
@@ -149,10 +154,7 @@ Deno.test("redis replica store: a replacement whose staging keys Redis lost is n
 
 Deno.test("redis replica store: a Redis restarted without its data during a replacement leaves no checkpoint claiming entries", async () => {
   await using fx = await redisAndStores();
-  const [store] = fx.stores;
-  assert.ok(store);
-  const before = [sampleEntry(1)];
-  await store.apply({ upsert: before, remove: [], checkpoint: checkpointOf(before) });
+  const { store, before } = await withOldReplica(fx.stores);
   const after = [sampleEntry(2), sampleEntry(3)];
   const replacement = await store.replace();
   await replacement.add(after.slice(0, 1));
