@@ -72,6 +72,8 @@ export class Replicator {
   #kind: SyncKind = "full";
   #view: Omit<ReplicaView, "checkpoint" | "status" | "syncing" | "nextSyncDueAt">;
   #nextSyncDueAt: () => number | undefined = () => undefined;
+  /** The store was unreachable since the state was read: read it again before the next sync. */
+  #reloadWanted = false;
 
   /** A replicator over `store`; call {@link Replicator.load} before anything else. */
   constructor(store: ReplicaStore, options: ReplicatorOptions) {
@@ -86,6 +88,12 @@ export class Replicator {
       retryMaxMs: options.retryMaxMs,
       ...(options.random ? { random: options.random } : {}),
       ...(options.onChange ? { onChange: options.onChange } : {}),
+    });
+    // A Redis back after being unreachable may have restarted without its data: the next sync
+    // starts from what the store holds now (nothing: a full sync), not from what it held.
+    store.onReconnect?.(() => {
+      this.#reloadWanted = true;
+      void this.sync("the replica's store is reachable again").catch(() => {});
     });
     this.#view = {
       lastResult: null,
@@ -211,6 +219,24 @@ export class Replicator {
     };
   }
 
+  /** Reads the store's state again (see {@link Replicator.load}), saying when it moved. */
+  async #reload(): Promise<void> {
+    const held = this.cursor;
+    this.#reloadWanted = false;
+    try {
+      await this.load();
+    } catch (error) {
+      this.#reloadWanted = true;
+      throw error;
+    }
+    if (this.cursor !== held) {
+      this.#options.logger.warning(
+        "The system register replica's store is back at version {version}, not {held} (restarted without its data?): the replica is synced from there",
+        { version: this.cursor, held },
+      );
+    }
+  }
+
   /** Stops retries; a sync running goes on until its hub's session ends. */
   close(): void {
     this.#queue.close();
@@ -223,6 +249,7 @@ export class Replicator {
       throw new AppError("unavailable", "Cannot sync the system register: no hub is connected");
     }
     try {
+      if (this.#reloadWanted) await this.#reload();
       let result = await this.#run(source, reason, forceFull);
       if (result === "mismatch") {
         this.#view.digestMismatches++;

@@ -210,6 +210,11 @@ export class RedisReplicaStore implements ReplicaStore {
     return out;
   }
 
+  /** Registers `listener`, called each time Redis is reachable again after being unreachable. */
+  onReconnect(listener: () => void): void {
+    this.#connection.onReconnect(listener);
+  }
+
   /** Closes the connection (QUIT when connected); never waits for an unreachable Redis. */
   close(): Promise<void> {
     this.#replacement?.drop();

@@ -122,4 +122,10 @@ export interface ReplicaStore {
   list(options: ReplicaListOptions): Promise<ReplicaEntry[]>;
   /** Closes the store. */
   close(): Promise<void>;
+  /**
+   * Registers `listener`, called each time the store is reachable again after being unreachable
+   * (a server that restarted may have lost what it held). Stores of this process's memory or
+   * files have none.
+   */
+  onReconnect?(listener: () => void): void;
 }

@@ -154,7 +154,7 @@ Deno.test("redis replica store: a replacement whose staging keys Redis lost is n
 
 Deno.test("redis replica store: a Redis restarted without its data during a replacement leaves no checkpoint claiming entries", async () => {
   await using fx = await redisAndStores();
-  const { store, before } = await withOldReplica(fx.stores);
+  const { store } = await withOldReplica(fx.stores);
   const after = [sampleEntry(2), sampleEntry(3)];
   const replacement = await store.replace();
   await replacement.add(after.slice(0, 1));

@@ -2,11 +2,14 @@
  * The replica of the system register, against real hubs (and a lying one):
  * pushed publications, resuming from the checkpoint, failover within one
  * network, the cursor-sanity rules that force a full resync, rejected
- * entries, digest mismatches, and documents of every size.
+ * entries, digest mismatches, documents of every size, and a Redis that
+ * restarts without its data.
  */
 import assert from "node:assert/strict";
 import { copy } from "../../fixtures/copy_dir.ts";
 import { MemoryReplicaStore } from "../../../peer/replica/memory_store.ts";
+import { openRedisReplicaStore } from "../../../peer/replica/redis_store.ts";
+import { startRedis } from "../../fixtures/redis_server.ts";
 import { digestOf } from "../../../shared/contracts/active_set_digest.ts";
 import { publishBlueprint, startTestHub, tempDataDir } from "../../hub/hub_fixture.ts";
 import { startTcpProxy } from "../../fixtures/tcp_proxy.ts";
@@ -222,4 +225,29 @@ Deno.test("a full sync on demand replaces the replica; without a hub, a sync is 
   await using lonely = startLink(["127.0.0.1:1"]);
   await lonely.until("isolated", (s) => s.state === "Isolated");
   await assert.rejects(lonely.link.sync({ full: false }), /no hub is connected \(Isolated since/);
+});
+
+Deno.test("a Redis restarted without its data is filled again by a full sync, without restarting the link", async () => {
+  await using redis = await startRedis();
+  await using hub = await startTestHub();
+  await publishBlueprint(hub, "bp-1");
+  await publishBlueprint(hub, "bp-2");
+  const store = openRedisReplicaStore(redis.url, { maxReconnectDelayMs: 100 });
+  await using peer = startLink([hub.address], { store });
+  await peer.until("synced", (s) => s.replica.checkpoint?.version === hub.register.version);
+  const synced = peer.status().replica.fullSyncs;
+  await redis.restart({ keepData: false });
+  await peer.until(
+    "the replica is whole again",
+    (s) => s.replica.fullSyncs > synced && s.replica.checkpoint?.version === hub.register.version,
+  );
+  // Synced at once (the periodic sync is minutes away), from what the store holds now: nothing.
+  assert.equal(peer.status().replica.lastResult?.kind, "full");
+  assert.match(peer.status().replica.lastResult!.reason, /the replica is empty/);
+  const checkpoint = await store.checkpoint();
+  assert.equal(checkpoint?.version, hub.register.version);
+  const ids = (await store.index()).map((entry) => entry.blueprintId);
+  assert.equal(ids.length, checkpoint?.blueprints);
+  assert.ok(ids.includes("bp-1") && ids.includes("bp-2"), ids.join(", "));
+  await store.close();
 });
