@@ -307,7 +307,13 @@ Deno.test("a peer on Redis killed and restarted serves the old registers at once
       WITHIN_BACKOFF_MS,
     );
     assert.deepEqual(await availableIds(peer), sortedIds([...old, fresh]));
-    assert.equal(await redis.command("EXISTS", advertKey(fresh.id)), 1);
+    // Listed from memory as soon as the push is taken; in Redis once its write is answered, which
+    // may come a moment later.
+    await until(
+      "the new register is in Redis",
+      async () => await redis.command("EXISTS", advertKey(fresh.id)) === 1,
+      5_000,
+    );
   } finally {
     await peer.stop("SIGKILL");
   }
