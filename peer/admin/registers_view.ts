@@ -92,7 +92,10 @@ function buildRegisters(
 ): { registers: AdminRegisters; validUntil: number } {
   const state = registry.syncState();
   const leaseMs = state.leaseSeconds * 1000;
-  const advertisers = advertisersByRegister(registry, { ...options, leaseMs });
+  const { byRegister: advertisers, validUntil: advertisersUntil } = advertisersByRegister(
+    registry,
+    { ...options, leaseMs },
+  );
   const local = new Map(registry.localLeases().map((lease) => [lease.registerId, lease]));
   const registers: AdminRegister[] = registry.available().map((register) => {
     const advertisedBy = advertisers.get(register.registerId) ?? [];
@@ -110,7 +113,7 @@ function buildRegisters(
       advertisedBy,
     };
   });
-  const registersOut: AdminRegisters = {
+  const made: AdminRegisters = {
     generatedAt: new Date(options.now).toISOString(),
     ttlSeconds: state.ttlSeconds,
     leaseSeconds: state.leaseSeconds,
@@ -120,33 +123,35 @@ function buildRegisters(
     remoteCount: state.remoteCount,
     registers,
   };
-  // A lease's end changes the lists; an advertiser's lease runs from its record's issue time, or
-  // from now for a record issued ahead of this clock (until then).
-  let validUntil = registry.readStamp().validUntil;
-  for (const issuedAt of issueTimes(options.gossiper)) {
-    if (issuedAt > options.now) validUntil = Math.min(validUntil, issuedAt);
-  }
-  return { registers: registersOut, validUntil };
+  // A lease's end changes the lists, and so does the clock passing a record's issue time.
+  return {
+    registers: made,
+    validUntil: Math.min(registry.readStamp().validUntil, advertisersUntil),
+  };
 }
 
-function issueTimes(gossiper: Gossiper | undefined): number[] {
-  return gossiper ? gossiper.records.headers().map((header) => header.issuedAt) : [];
-}
-
-/** The peers advertising each register, by register id, each list sorted by peer id. */
+/**
+ * The peers advertising each register, by register id, each list sorted by peer id; and until
+ * when that holds without a change: an advertiser's lease runs from its record's issue time, or
+ * from now for a record issued ahead of this clock (until that time).
+ */
 function advertisersByRegister(
   registry: AdvertisementRegistry,
   options: AdminRegistersOptions & { leaseMs: number },
-): Map<string, RegisterAdvertiser[]> {
+): { byRegister: Map<string, RegisterAdvertiser[]>; validUntil: number } {
   const byRegister = new Map<string, RegisterAdvertiser[]>();
+  let validUntil = Number.POSITIVE_INFINITY;
   const gossiper = options.gossiper;
-  if (!gossiper) return byRegister;
+  if (!gossiper) return { byRegister, validUntil };
   const issued = new Map<string, number>();
   for (const header of gossiper.records.headers()) issued.set(header.peerId, header.issuedAt);
   const peerIds = new Set(issued.keys());
   for (const peer of gossiper.peers().peers) if (peer.peerId !== null) peerIds.add(peer.peerId);
   for (const peerId of [...peerIds].sort()) {
     const issuedAt = issued.get(peerId);
+    if (issuedAt !== undefined && issuedAt > options.now) {
+      validUntil = Math.min(validUntil, issuedAt);
+    }
     const refreshedAt = issuedAt === undefined ? null : new Date(issuedAt).toISOString();
     const leaseExpiresAt = issuedAt === undefined
       ? null
@@ -157,7 +162,7 @@ function advertisersByRegister(
       list.push({ peerId, ...item, refreshedAt, leaseExpiresAt });
     }
   }
-  return byRegister;
+  return { byRegister, validUntil };
 }
 
 /** The latest of some ISO times (they sort as text), null when there is none. */

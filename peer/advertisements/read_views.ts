@@ -41,6 +41,28 @@ export interface LiveCounts {
   remoteCount: number;
 }
 
+/** A local advertisement and its lease (see {@link ReadViews.localLeases}). */
+export interface LocalLease extends RemoteItem {
+  /** Whether it is listed as available. */
+  isPublic: boolean;
+  /** When it was last advertised or renewed, in ms since the epoch. */
+  refreshedAt: number;
+  /** When its lease ends without a renewal, in ms since the epoch. */
+  expiresAt: number;
+}
+
+/**
+ * What the reads depend on: they give the same answers while `revision` stays (it moves on
+ * every change) and until `validUntil` (when the first live lease ends, in ms since the epoch;
+ * infinity when none is live).
+ */
+export interface ReadStamp {
+  /** The table's version. */
+  revision: number;
+  /** When the first live lease ends. */
+  validUntil: number;
+}
+
 /** An answer, the table's version it was made from, and when its first lease ends. */
 interface Cached<T> {
   value: T;
@@ -112,13 +134,26 @@ export class ReadViews {
     return this.#tally().availableCount;
   }
 
-  /**
-   * When the first live lease ends (infinity when none is live): until then, and while the
-   * table's version stays, every answer here stays the same.
-   */
-  validUntil(): number {
+  /** See {@link ReadStamp}. */
+  stamp(): ReadStamp {
     this.#tally();
-    return this.#tallied!.validUntil;
+    return { revision: this.#table.version, validUntil: this.#tallied!.validUntil };
+  }
+
+  /** This node's live local advertisements (public and private) with their leases, sorted by id. */
+  localLeases(): LocalLease[] {
+    const now = this.#clock.now();
+    const leases: LocalLease[] = [];
+    for (const entry of this.#table.local.values()) {
+      if (entry.expiresAt <= now) continue;
+      leases.push({
+        ...remoteItemOf(entry.advertisement),
+        isPublic: entry.advertisement.isPublic,
+        refreshedAt: entry.expiresAt - this.#table.leaseMs,
+        expiresAt: entry.expiresAt,
+      });
+    }
+    return leases.sort(byRegisterId);
   }
 
   #tally(): { counts: LiveCounts; availableCount: number } {

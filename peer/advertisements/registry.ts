@@ -7,7 +7,8 @@
  * - `local_set.ts`: this node's own, bulk requests and full syncs;
  * - `sync_parts.ts`: full syncs sent in parts, kept aside until the last;
  * - `remote_sets.ts`: other peers' sets, from gossip;
- * - `read_views.ts`: `available`, what is offered to other peers, counts;
+ * - `read_views.ts`: `available`, what is offered to other peers, counts,
+ *   local leases;
  * - `persistence.ts`: the store: load, write-through, recovery.
  *
  * @module
@@ -34,11 +35,15 @@ import {
 } from "./local_set.ts";
 import { advertisementMetrics, type AdvertisementRecorder } from "./metrics.ts";
 import { Persistence, type StoreStatus } from "./persistence.ts";
-import { type AvailableRegister, type LiveCounts, ReadViews } from "./read_views.ts";
 import {
-  byRegisterId,
+  type AvailableRegister,
+  type LiveCounts,
+  type LocalLease,
+  type ReadStamp,
+  ReadViews,
+} from "./read_views.ts";
+import {
   type RemoteItem,
-  remoteItemOf,
   type RemoteLeaseOptions,
   type RemoteReplaceResult,
   RemoteSets,
@@ -52,7 +57,9 @@ export type {
   BulkResult,
   LiveCounts,
   LocalItem,
+  LocalLease,
   PendingSyncView,
+  ReadStamp,
   RemoteItem,
   RemoteLeaseOptions,
   RemoteReplaceResult,
@@ -117,16 +124,6 @@ export interface SyncStateView extends LiveCounts {
   store: StoreStatus & { pendingWrites: number };
   /** Full syncs in parts whose last part has not come. */
   pendingSyncs: PendingSyncView[];
-}
-
-/** A local advertisement and its lease (see {@link AdvertisementRegistry.localLeases}). */
-export interface LocalLease extends RemoteItem {
-  /** Whether it is listed as available. */
-  isPublic: boolean;
-  /** When it was last advertised or renewed, in ms since the epoch. */
-  refreshedAt: number;
-  /** When its lease ends without a renewal, in ms since the epoch. */
-  expiresAt: number;
 }
 
 /** The peer's advertisements, local and remote; see the module documentation. */
@@ -332,18 +329,7 @@ export class AdvertisementRegistry {
    * its lease ends without a renewal.
    */
   localLeases(): LocalLease[] {
-    const now = this.#clock.now();
-    const leases: LocalLease[] = [];
-    for (const entry of this.#table.local.values()) {
-      if (entry.expiresAt <= now) continue;
-      leases.push({
-        ...remoteItemOf(entry.advertisement),
-        isPublic: entry.advertisement.isPublic,
-        refreshedAt: entry.expiresAt - this.#table.leaseMs,
-        expiresAt: entry.expiresAt,
-      });
-    }
-    return leases.sort(byRegisterId);
+    return this.#views.localLeases();
   }
 
   /** This node's public local advertisements, sorted by id; the same array while unchanged. */
@@ -361,13 +347,9 @@ export class AdvertisementRegistry {
     return this.#views.availableJson();
   }
 
-  /**
-   * What the reads of the advertisements depend on: they give the same answers while `revision`
-   * stays (it moves on every change) and until `validUntil` (when the first live lease ends, in
-   * ms since the epoch; infinity when none is live).
-   */
-  readStamp(): { revision: number; validUntil: number } {
-    return { revision: this.#table.version, validUntil: this.#views.validUntil() };
+  /** What the reads of the advertisements depend on (see {@link ReadStamp}). */
+  readStamp(): ReadStamp {
+    return this.#views.stamp();
   }
 
   /** The last full sync and the counts and store state behind it. */

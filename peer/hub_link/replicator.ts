@@ -12,7 +12,8 @@
  * incremental sync, or the digests differed (each mismatch is counted and
  * followed at once by a full resync); incremental otherwise, also after a
  * restart and after a failover within one network. The runs themselves are
- * in `sync_runs.ts`.
+ * in `sync_runs.ts`, what may be trusted of the stored replica in
+ * `cursor_sanity.ts`.
  *
  * @module
  */
@@ -24,9 +25,10 @@ import type { Clock } from "../../shared/clock.ts";
 import { AppError, errorMessage } from "../../shared/errors.ts";
 import type { Scheduler } from "../../shared/schedule.ts";
 import type { ReplicaCheckpoint, ReplicaStore, SyncKind } from "../replica/mod.ts";
+import { fullSyncReason, readStoredReplica } from "./cursor_sanity.ts";
 import { RejectedEntryError } from "./entry_check.ts";
 import type { LinkRecorder } from "./recorder.ts";
-import type { ReplicaView, SyncResult } from "./status.ts";
+import { replicaStatus, type ReplicaView, type SyncResult } from "./status.ts";
 import { SyncQueue, type SyncRequestOptions } from "./sync_queue.ts";
 import { fullRun, incrementalRun, type RunContext, type SyncSource } from "./sync_runs.ts";
 import { inSyncSpan } from "./sync_span.ts";
@@ -135,16 +137,11 @@ export class Replicator {
       version: 1,
       checksum: documentChecksum(new Uint8Array()),
     }]);
-    const [checkpoint, index] = await Promise.all([this.#store.checkpoint(), this.#store.index()]);
-    const digest = new ActiveSetDigest();
-    for (const entry of index) digest.add(entry.blueprintId, entry.version, entry.checksum);
-    this.#checkpoint = checkpoint;
-    this.#digest = digest;
-    if (
-      checkpoint && (checkpoint.digest !== digest.digest || checkpoint.blueprints !== digest.size)
-    ) {
-      this.#resetReason =
-        `the stored replica (${digest.size} entries) does not match its checkpoint (${checkpoint.blueprints} entries, digest ${checkpoint.digest})`;
+    const stored = await readStoredReplica(this.#store);
+    this.#checkpoint = stored.checkpoint;
+    this.#digest = stored.digest;
+    if (stored.problem) {
+      this.#resetReason = stored.problem;
       this.#options.logger.warning(
         "The system register replica does not match its checkpoint; it will be replaced by a full sync",
       );
@@ -203,38 +200,18 @@ export class Replicator {
   /** What the replica looks like now. */
   view(): ReplicaView {
     const checkpoint = this.#checkpoint ?? null;
-    const source = this.#options.source();
-    let status: ReplicaView["status"];
-    if (this.#queue.running) status = "SYNCING";
-    else if (this.#failing) status = "SYNC_FAILED";
-    else if (!checkpoint) status = "EMPTY";
-    else if (source && source.hubVersion > checkpoint.version) status = "BEHIND";
-    else status = "UP_TO_DATE";
     return {
       ...this.#view,
       checkpoint,
-      status,
+      status: replicaStatus({
+        syncing: this.#queue.running,
+        failing: this.#failing,
+        checkpoint,
+        hubVersion: this.#options.source()?.hubVersion,
+      }),
       syncing: this.#queue.running,
       nextSyncDueAt: this.#nextSyncDueAt() ?? null,
     };
-  }
-
-  /** Reads the store's state again (see {@link Replicator.load}), saying when it moved. */
-  async #reload(): Promise<void> {
-    const held = this.cursor;
-    this.#reloadWanted = false;
-    try {
-      await this.load();
-    } catch (error) {
-      this.#reloadWanted = true;
-      throw error;
-    }
-    if (this.cursor !== held) {
-      this.#options.logger.warning(
-        "The system register replica's store is back at version {version}, not {held} (restarted without its data?): the replica is synced from there",
-        { version: this.cursor, held },
-      );
-    }
   }
 
   /** Stops retries; a sync running goes on until its hub's session ends. */
@@ -249,7 +226,17 @@ export class Replicator {
       throw new AppError("unavailable", "Cannot sync the system register: no hub is connected");
     }
     try {
-      if (this.#reloadWanted) await this.#reload();
+      if (this.#reloadWanted) {
+        const held = this.cursor;
+        await this.load(); // a failure leaves the reload wanted
+        this.#reloadWanted = false;
+        if (this.cursor !== held) {
+          this.#options.logger.warning(
+            "The system register replica's store is back at version {version}, not {held} (restarted without its data?): the replica is synced from there",
+            { version: this.cursor, held },
+          );
+        }
+      }
       let result = await this.#run(source, reason, forceFull);
       if (result === "mismatch") {
         this.#view.digestMismatches++;
@@ -274,30 +261,15 @@ export class Replicator {
     }
   }
 
-  /** Why the next sync from `source` must be full, if it must. */
-  #fullReason(source: SyncSource): string | undefined {
-    const checkpoint = this.#checkpoint;
-    if (this.#resetReason) return this.#resetReason;
-    if (!checkpoint || checkpoint.version === 0) return "the replica is empty";
-    if (
-      source.genesisChecksum && checkpoint.genesisChecksum &&
-      source.genesisChecksum !== checkpoint.genesisChecksum
-    ) {
-      return `hub ${source.hubId} belongs to another network (its genesis is ${source.genesisChecksum}, the replica's ${checkpoint.genesisChecksum})`;
-    }
-    if (source.hubVersion < checkpoint.version) {
-      return `hub ${source.hubId} is at version ${source.hubVersion}, behind the replica's ${checkpoint.version} (its register was reset or restored)`;
-    }
-    return undefined;
-  }
-
   /** A sync of the kind the cursor calls for; "mismatch" when the digests differ afterwards. */
   async #run(
     source: SyncSource,
     reason: string,
     forceFull: boolean,
   ): Promise<SyncResult | "mismatch"> {
-    const fullReason = forceFull ? reason : this.#fullReason(source);
+    const fullReason = forceFull
+      ? reason
+      : fullSyncReason(source, { checkpoint: this.#checkpoint, reset: this.#resetReason });
     const kind: SyncKind = fullReason === undefined ? "incremental" : "full";
     this.#kind = kind;
     const began = performance.now();

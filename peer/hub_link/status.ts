@@ -3,7 +3,8 @@
  * contract's states), each configured hub, heartbeats, the push
  * subscription and the replica. Plain data (times in ms since the epoch), so
  * the link process can send it to the peer's HTTP process as JSON; the HTTP
- * endpoints shape it for operators (`routes.ts`).
+ * endpoints shape it for operators (`routes.ts`). `replicaStatus` names the
+ * replica's status from how its syncs stand.
  *
  * @module
  */
@@ -195,4 +196,19 @@ export interface HubLinkStatus {
   recentFailovers: FailoverView[];
   /** When the link started. */
   startedAt: number;
+}
+
+/** The replica's status from how its syncs stand, its checkpoint and the hub's version. */
+export function replicaStatus(state: {
+  syncing: boolean;
+  failing: boolean;
+  checkpoint: ReplicaCheckpoint | null;
+  hubVersion: number | undefined;
+}): ReplicaView["status"] {
+  const { checkpoint, hubVersion } = state;
+  if (state.syncing) return "SYNCING";
+  if (state.failing) return "SYNC_FAILED";
+  if (!checkpoint) return "EMPTY";
+  if (hubVersion !== undefined && hubVersion > checkpoint.version) return "BEHIND";
+  return "UP_TO_DATE";
 }
